@@ -1,0 +1,56 @@
+import type { Database } from '../../db/database.js';
+import type { Role, RoomMemberRow, RoomRole, RoomRow } from '../../db/schema.js';
+import { forbidden, notFound } from '../../errors.js';
+import type { Actor } from '../auth/actor.js';
+import { isGlobalModerator } from '../auth/roles.js';
+
+export interface RoomAccess {
+  room: RoomRow;
+  member: RoomMemberRow;
+  /** Room moderator, or a global moderator/staff/admin who belongs to the room. */
+  isModerator: boolean;
+}
+
+export const isRoomModerator = (globalRole: Role, roomRole: RoomRole): boolean =>
+  roomRole === 'moderator' || isGlobalModerator(globalRole);
+
+/** The room and the actor's membership, read now. A room the actor is not in does not exist for them (404). */
+export async function requireMember(db: Database, actor: Actor, roomId: string): Promise<RoomAccess> {
+  const row = await db
+    .selectFrom('rooms')
+    .innerJoin('room_members', 'room_members.room_id', 'rooms.id')
+    .selectAll('rooms')
+    .select([
+      'room_members.room_id as m_room_id',
+      'room_members.user_id as m_user_id',
+      'room_members.room_role as m_room_role',
+      'room_members.joined_at as m_joined_at',
+      'room_members.last_read_seq as m_last_read_seq',
+      'room_members.muted_until as m_muted_until',
+      'room_members.mute_reason as m_mute_reason',
+      'room_members.last_sent_at as m_last_sent_at',
+    ])
+    .where('rooms.id', '=', roomId)
+    .where('room_members.user_id', '=', actor.id)
+    .executeTakeFirst();
+  if (!row) throw notFound('Room not found');
+  const { m_room_id, m_user_id, m_room_role, m_joined_at, m_last_read_seq, m_muted_until, m_mute_reason, m_last_sent_at, ...room } = row;
+  const member: RoomMemberRow = {
+    room_id: m_room_id,
+    user_id: m_user_id,
+    room_role: m_room_role,
+    joined_at: m_joined_at,
+    last_read_seq: m_last_read_seq,
+    muted_until: m_muted_until,
+    mute_reason: m_mute_reason,
+    last_sent_at: m_last_sent_at,
+  };
+  return { room, member, isModerator: isRoomModerator(actor.role, member.room_role) };
+}
+
+/** Like requireMember, and the actor must moderate the room (403 otherwise: they know it exists). */
+export async function requireRoomModerator(db: Database, actor: Actor, roomId: string): Promise<RoomAccess> {
+  const access = await requireMember(db, actor, roomId);
+  if (!access.isModerator) throw forbidden('Only moderators of this room may do this');
+  return access;
+}

@@ -1,0 +1,75 @@
+import { Server, type Socket } from 'socket.io';
+import type { FastifyInstance } from 'fastify';
+import { toErrorResponse } from '../http/errors.js';
+import { isGlobalModerator, isStaff } from '../modules/auth/roles.js';
+import { roomChannel, roomModsChannel, STAFF_CHANNEL, userChannel } from './channels.js';
+import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from './events.js';
+import type { EngawaServer } from './realtime.js';
+
+export type EngawaSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+/** Each feature's events.ts exports one of these; it registers that feature's handlers on a socket. */
+export type SocketRegistrar = (app: FastifyInstance, socket: EngawaSocket) => void;
+
+export const MAX_SOCKET_FRAME_BYTES = 64 * 1024;
+
+/** Socket.IO on the same HTTP server, handshake authenticated with the access token from `auth`. */
+export function createSocketServer(app: FastifyInstance): EngawaServer {
+  const allowed = app.config.ALLOWED_ORIGINS;
+  const io: EngawaServer = new Server(app.server, {
+    maxHttpBufferSize: MAX_SOCKET_FRAME_BYTES,
+    serveClient: false,
+    pingInterval: 10_000,
+    pingTimeout: 8_000,
+    connectionStateRecovery: undefined,
+    // Same-origin (no Origin header, or the origin the page came from) always; others only when listed.
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin;
+      if (!origin || allowed.includes('*') || allowed.includes(origin)) return callback(null, true);
+      const host = req.headers.host;
+      try {
+        if (host && new URL(origin).host === host) return callback(null, true);
+      } catch {
+        /* malformed origin: refused below */
+      }
+      callback('origin not allowed', false);
+    },
+  });
+
+  io.use(async (socket, next) => {
+    try {
+      const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+      const actor = await app.actorFromToken(typeof token === 'string' ? token : undefined);
+      socket.data.userId = actor.id;
+      next();
+    } catch (err) {
+      const { body } = toErrorResponse(err);
+      const error = new Error(body.error.code === 'LOCKED' ? 'LOCKED' : body.error.code === 'UNAVAILABLE' ? 'UNAVAILABLE' : 'UNAUTHENTICATED');
+      next(error);
+    }
+  });
+
+  io.on('connection', async (socket) => {
+    const userId = socket.data.userId;
+    // Handlers are registered at once so no early event is lost; each re-checks the database.
+    for (const register of app.socketRegistrars) register(app, socket);
+    try {
+      const user = await app.db.selectFrom('users').select(['role']).where('id', '=', userId).executeTakeFirstOrThrow();
+      const rooms = await app.db
+        .selectFrom('room_members')
+        .select(['room_id', 'room_role'])
+        .where('user_id', '=', userId)
+        .execute();
+      const channels = [userChannel(userId)];
+      if (isStaff(user.role)) channels.push(STAFF_CHANNEL);
+      for (const r of rooms) {
+        channels.push(roomChannel(r.room_id));
+        if (r.room_role === 'moderator' || isGlobalModerator(user.role)) channels.push(roomModsChannel(r.room_id));
+      }
+      await socket.join(channels);
+    } catch (err) {
+      app.log.warn({ err, socketId: socket.id }, 'socket setup failed; disconnecting');
+      socket.disconnect(true);
+    }
+  });
+  return io;
+}
