@@ -1,0 +1,1 @@
+// placeholder: the SPA lives here
