@@ -42,3 +42,11 @@ create table bookings (
 create unique index bookings_one_active_per_slot on bookings (slot_id) where status in ('requested', 'confirmed');
 create index bookings_member_idx on bookings (member_id, starts_at);
 create index bookings_staff_idx on bookings (staff_id, starts_at);
+
+-- One value encrypted with DATA_KEY at first start. The bookings module decrypts it when it registers,
+-- so a server started with another key refuses to start instead of failing on every address later.
+create table data_key_check (
+  id smallint primary key default 1 check (id = 1),
+  value bytea not null,
+  created_at timestamptz not null default now()
+);

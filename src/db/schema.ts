@@ -188,6 +188,13 @@ export interface BookingsTable {
   updated_at: Generated<Date>;
 }
 
+/** One row: a known value encrypted with DATA_KEY, to detect a wrong key at start. */
+export interface DataKeyCheckTable {
+  id: Default<number>;
+  value: Buffer;
+  created_at: Generated<Date>;
+}
+
 export interface DB {
   users: UsersTable;
   invites: InvitesTable;
@@ -202,6 +209,7 @@ export interface DB {
   calls: CallsTable;
   slots: SlotsTable;
   bookings: BookingsTable;
+  data_key_check: DataKeyCheckTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
