@@ -43,6 +43,8 @@ export const configSchema = z.object({
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   MESSAGE_RATE_LIMIT: rate.default({ count: 10, seconds: 10 }),
   CALL_TTL_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(180),
+  /** Test-only: a call lifetime in seconds, overriding CALL_TTL_MINUTES when set. */
+  CALL_TTL_SECONDS: z.coerce.number().int().min(1).max(24 * 60 * 60).optional(),
   JITSI_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://meet.jit.si'),
   JITSI_APP_ID: optionalString,
   JITSI_APP_SECRET: optionalString,

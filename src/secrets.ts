@@ -36,6 +36,9 @@ export function resolveConfig(raw: RawConfig): Config {
   if (adapter === 'redis' && !raw.REDIS_URL) {
     throw new ConfigError('Invalid configuration:\n  SOCKET_ADAPTER: redis needs REDIS_URL');
   }
+  if (raw.JITSI_APP_SECRET && !raw.JITSI_APP_ID) {
+    throw new ConfigError('Invalid configuration:\n  JITSI_APP_ID: required when JITSI_APP_SECRET is set (it becomes the join token\'s issuer)');
+  }
   return { ...raw, JWT_SECRET: jwtSecret, DATA_KEY: decodeKey(dataKey), SOCKET_ADAPTER: adapter };
 }
 
