@@ -53,3 +53,14 @@ create table messages (
   unique (room_id, seq),
   unique (author_id, client_id)
 );
+-- History and catch-up read by (room_id, seq) through the unique index above.
+-- The per-user message rate limit counts a user's recent messages (across every node).
+create index messages_author_recent_idx on messages (author_id, created_at);
+create index messages_reply_to_idx on messages (reply_to) where reply_to is not null;
+
+-- Used by @socket.io/postgres-adapter (SOCKET_ADAPTER=postgres) for packets over the NOTIFY size limit.
+create table socket_io_attachments (
+  id bigserial unique,
+  created_at timestamptz default now(),
+  payload bytea
+);

@@ -99,6 +99,13 @@ export interface MessagesTable {
   hidden_reason: Default<string | null>;
 }
 
+/** Written and read only by @socket.io/postgres-adapter. */
+export interface SocketIoAttachmentsTable {
+  id: Generated<number>;
+  created_at: Generated<Date>;
+  payload: Buffer | null;
+}
+
 export type FlagReason = 'harassment' | 'spam' | 'self_harm' | 'personal_info' | 'other';
 export type FlagStatus = 'open' | 'resolved' | 'dismissed';
 export type FlagPriority = 'normal' | 'urgent';
@@ -152,8 +159,10 @@ export interface CallsTable {
   started_at: Generated<Date>;
   expires_at: Timestamp;
   ended_at: NullableTimestamp;
-  ended_reason: Default<string | null>;
+  ended_reason: Default<CallEndReason | null>;
 }
+
+export type CallEndReason = 'ended' | 'expired';
 
 export type SlotKind = 'office' | 'visit';
 export type BookingStatus = 'requested' | 'confirmed' | 'declined' | 'cancelled' | 'completed' | 'no_show';
@@ -203,6 +212,7 @@ export interface DB {
   room_members: RoomMembersTable;
   room_bans: RoomBansTable;
   messages: MessagesTable;
+  socket_io_attachments: SocketIoAttachmentsTable;
   flags: FlagsTable;
   word_filters: WordFiltersTable;
   audit_log: AuditLogTable;
