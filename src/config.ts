@@ -51,6 +51,8 @@ export const configSchema = z.object({
   ADDRESS_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
   ALLOWED_ORIGINS: origins,
   TRUST_PROXY: bool,
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SUPPORT_RESOURCES: optionalString,
 });
