@@ -1,5 +1,6 @@
 import type { Database } from '../../db/database.js';
 import type { FilterAction } from '../../db/schema.js';
+import { matchKey } from './normalize.js';
 
 export interface Screening {
   action: FilterAction;
@@ -7,10 +8,25 @@ export interface Screening {
   pattern: string;
 }
 
+/** block > crisis > flag: the strongest match decides what happens to a message. */
+const strength: Record<FilterAction, number> = { flag: 1, crisis: 2, block: 3 };
+
 /**
- * Checks a message body against the word filters (NFKC, case-insensitive). The strongest match
- * wins: block > crisis > flag. Returns null when nothing matches. Implemented by the moderation module.
+ * Checks a message body against the word filters (NFKC, case-insensitive, katakana = hiragana; see
+ * matchKey). The strongest match wins: block > crisis > flag. Returns null when nothing matches.
+ *
+ * The filters are read from the database for every message (the table is small and indexed by
+ * nothing but its size), so a filter added or removed on any node applies to the very next message
+ * everywhere; there is no cache to go stale.
  */
-export async function screenBody(_db: Database, _body: string): Promise<Screening | null> {
-  return null;
+export async function screenBody(db: Database, body: string): Promise<Screening | null> {
+  const filters = await db.selectFrom('word_filters').select(['id', 'pattern', 'action']).orderBy('created_at').execute();
+  const text = matchKey(body);
+  let best: Screening | null = null;
+  for (const f of filters) {
+    const key = matchKey(f.pattern);
+    if (key === '' || !text.includes(key)) continue;
+    if (!best || strength[f.action] > strength[best.action]) best = { action: f.action, filterId: f.id, pattern: f.pattern };
+  }
+  return best;
 }
