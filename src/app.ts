@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type pg from 'pg';
+import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { authPlugin } from './http/auth.js';
@@ -27,6 +28,8 @@ export interface AppDeps {
   config: Config;
   db: Database;
   pool: pg.Pool;
+  /** Where log lines go instead of stdout (tests read them to prove no secret is logged). */
+  logStream?: DestinationStream;
 }
 
 export const HTTP_BODY_LIMIT = 1024 * 1024;
@@ -34,7 +37,7 @@ export const HTTP_BODY_LIMIT = 1024 * 1024;
 /** Builds the Fastify app with Socket.IO attached. Never listens: main.ts and tests do. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions(deps.config.LOG_LEVEL),
+    logger: loggerOptions(deps.config.LOG_LEVEL, deps.logStream),
     bodyLimit: HTTP_BODY_LIMIT,
     genReqId: () => randomUUID(),
     trustProxy: deps.config.TRUST_PROXY,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { buildApp } from '../../src/app.js';
 import { parseEnv } from '../../src/config.js';
 import { createDatabase, type Database } from '../../src/db/database.js';
@@ -38,7 +39,7 @@ export interface TestServer {
  */
 export async function startTestServer(
   env: Record<string, string> = {},
-  opts: { databaseUrl?: string } = {},
+  opts: { databaseUrl?: string; logStream?: DestinationStream } = {},
 ): Promise<TestServer> {
   const owned = opts.databaseUrl ? undefined : await createTestDatabase();
   const url = opts.databaseUrl ?? owned!.url;
@@ -53,7 +54,7 @@ export async function startTestServer(
     }),
   );
   const { db, pool } = createDatabase(url);
-  const app = await buildApp({ config, db, pool });
+  const app = await buildApp({ config, db, pool, logStream: opts.logStream });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   return {
