@@ -39,7 +39,7 @@ create table audit_log (
   target_message_id uuid,
   target_booking_id uuid,
   reason text,
-  created_at timestamptz not null default now()
+  created_at timestamptz not null default clock_timestamp()
 );
 create index audit_log_room_idx on audit_log (room_id, created_at);
 create index audit_log_actor_idx on audit_log (actor_id, created_at);

@@ -1,5 +1,9 @@
 import type { Insertable, Kysely, Transaction } from 'kysely';
+import type { Database } from '../../db/database.js';
 import type { AuditLogTable, DB } from '../../db/schema.js';
+import type { Actor } from '../auth/actor.js';
+import { readableRooms } from './permissions.js';
+import type { AuditLogEntry, AuditQuery } from './schemas.js';
 
 export type AuditAction =
   | 'message_hide'
@@ -41,4 +45,32 @@ export async function writeAudit(db: Kysely<DB> | Transaction<DB>, entry: AuditE
     reason: entry.reason ?? null,
   };
   await db.insertInto('audit_log').values(row).execute();
+}
+
+/**
+ * GET /audit, newest first: staff/admin every entry; room moderators only their rooms' entries
+ * (a given roomId must be one of them: 404 when not in it, 403 when not moderating it); others 403.
+ */
+export async function listAudit(db: Database, actor: Actor, input: AuditQuery): Promise<AuditLogEntry[]> {
+  const rooms = await readableRooms(db, actor, input.roomId);
+  let q = db
+    .selectFrom('audit_log')
+    .leftJoin('users', 'users.id', 'audit_log.actor_id')
+    .selectAll('audit_log')
+    .select('users.handle as actor_handle');
+  if (rooms !== 'all') q = q.where('audit_log.room_id', 'in', rooms);
+  if (input.roomId) q = q.where('audit_log.room_id', '=', input.roomId);
+  if (input.actorId) q = q.where('audit_log.actor_id', '=', input.actorId);
+  const rows = await q.orderBy('audit_log.created_at', 'desc').orderBy('audit_log.id', 'desc').limit(input.limit).execute();
+  return rows.map((r) => ({
+    id: r.id,
+    actor: r.actor_id && r.actor_handle ? { id: r.actor_id, handle: r.actor_handle } : null,
+    action: r.action,
+    roomId: r.room_id,
+    targetUserId: r.target_user_id,
+    targetMessageId: r.target_message_id,
+    targetBookingId: r.target_booking_id,
+    reason: r.reason,
+    createdAt: r.created_at.toISOString(),
+  }));
 }
