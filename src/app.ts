@@ -16,6 +16,7 @@ import { staticPlugin } from './http/static.js';
 import { loggerOptions } from './logger.js';
 import { Realtime } from './realtime/realtime.js';
 import { createSocketServer } from './realtime/server.js';
+import { attachAdapter } from './realtime/adapter.js';
 import { authRoutes } from './modules/auth/routes.js';
 import { roomsRoutes } from './modules/rooms/routes.js';
 import { messagesRoutes } from './modules/messages/routes.js';
@@ -54,6 +55,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authPlugin, { secret: deps.config.JWT_SECRET });
 
   const io = createSocketServer(app);
+  attachAdapter(app, io);
   app.decorate('io', io);
   app.decorate('realtime', new Realtime(io));
   app.socketRegistrars.push(messageEvents);

@@ -20,6 +20,11 @@ export class Realtime {
     this.io.to(roomChannel(roomId)).except(roomModsChannel(roomId)).emit(event, ...args);
   }
 
+  /** To the room, except every socket of one user (e.g. their own `typing`). */
+  toRoomExceptUser<E extends ServerEventName>(roomId: string, userId: string, event: E, ...args: ServerEventArgs<E>): void {
+    this.io.to(roomChannel(roomId)).except(userChannel(userId)).emit(event, ...args);
+  }
+
   toRoomModerators<E extends ServerEventName>(roomId: string, event: E, ...args: ServerEventArgs<E>): void {
     this.io.to(roomModsChannel(roomId)).emit(event, ...args);
   }
@@ -38,20 +43,23 @@ export class Realtime {
     this.io.to(userIds.map(userChannel)).emit(event, ...args);
   }
 
-  /** Puts every socket of the user (on every node) into the room, as member or moderator. */
+  /**
+   * Puts every socket of the user (on every node) into the room, as member or moderator. Resolves
+   * once the change is applied here and published to the other nodes (in order with later emits).
+   */
   async joinRoom(userId: string, roomId: string, moderator: boolean): Promise<void> {
     const channels = moderator ? [roomChannel(roomId), roomModsChannel(roomId)] : [roomChannel(roomId)];
-    this.io.in(userChannel(userId)).socketsJoin(channels);
-    if (!moderator) this.io.in(userChannel(userId)).socketsLeave(roomModsChannel(roomId));
+    await this.io.of('/').adapter.addSockets({ rooms: new Set([userChannel(userId)]) }, channels);
+    if (!moderator) await this.io.of('/').adapter.delSockets({ rooms: new Set([userChannel(userId)]) }, [roomModsChannel(roomId)]);
   }
 
-  /** Takes every socket of the user (on every node) out of the room at once. */
+  /** Takes every socket of the user (on every node) out of the room; resolves once applied here and published. */
   async leaveRoom(userId: string, roomId: string): Promise<void> {
-    this.io.in(userChannel(userId)).socketsLeave([roomChannel(roomId), roomModsChannel(roomId)]);
+    await this.io.of('/').adapter.delSockets({ rooms: new Set([userChannel(userId)]) }, [roomChannel(roomId), roomModsChannel(roomId)]);
   }
 
   /** Disconnects every socket of the user on every node (suspension). */
   async disconnectUser(userId: string): Promise<void> {
-    this.io.in(userChannel(userId)).disconnectSockets(true);
+    await this.io.of('/').adapter.disconnectSockets({ rooms: new Set([userChannel(userId)]) }, true);
   }
 }

@@ -1,4 +1,50 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { roomIdParams } from '../rooms/schemas.js';
+import { editBody, historyQuery, messageIdParams, messageSchema, messagesResponse, sendBody } from './schemas.js';
+import { deleteMessage, editMessage, listMessages, listReplies, sendMessage } from './service.js';
 
 /** HTTP adapter of the messages module (routes under /api). */
-export const messagesRoutes: FastifyPluginAsyncZod = async (_app) => {};
+export const messagesRoutes: FastifyPluginAsyncZod = async (app) => {
+  const tags = ['messages'];
+  const security = [{ bearerAuth: [] }];
+
+  app.get(
+    '/rooms/:id/messages',
+    { preHandler: app.authenticate, schema: { tags, security, params: roomIdParams, querystring: historyQuery, response: { 200: messagesResponse } } },
+    async (request) => ({ messages: await listMessages(app.db, request.actor, request.params.id, request.query) }),
+  );
+
+  app.post(
+    '/rooms/:id/messages',
+    {
+      preHandler: app.authenticate,
+      schema: { tags, security, params: roomIdParams, body: sendBody, response: { 200: messageSchema, 201: messageSchema } },
+    },
+    async (request, reply) => {
+      const { message, created } = await sendMessage(app, request.actor, { ...request.body, roomId: request.params.id });
+      return reply.status(created ? 201 : 200).send(message);
+    },
+  );
+
+  app.patch(
+    '/messages/:id',
+    { preHandler: app.authenticate, schema: { tags, security, params: messageIdParams, body: editBody, response: { 200: messageSchema } } },
+    async (request) => editMessage(app, request.actor, request.params.id, request.body.body),
+  );
+
+  app.delete(
+    '/messages/:id',
+    { preHandler: app.authenticate, schema: { tags, security, params: messageIdParams, response: { 204: z.null() } } },
+    async (request, reply) => {
+      await deleteMessage(app, request.actor, request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/messages/:id/replies',
+    { preHandler: app.authenticate, schema: { tags, security, params: messageIdParams, response: { 200: messagesResponse } } },
+    async (request) => ({ messages: await listReplies(app.db, request.actor, request.params.id) }),
+  );
+};

@@ -2,7 +2,7 @@ import type { Database } from '../../db/database.js';
 import type { Role, RoomMemberRow, RoomRole, RoomRow } from '../../db/schema.js';
 import { forbidden, notFound } from '../../errors.js';
 import type { Actor } from '../auth/actor.js';
-import { isGlobalModerator } from '../auth/roles.js';
+import { isGlobalModerator, roleRank } from '../auth/roles.js';
 
 export interface RoomAccess {
   room: RoomRow;
@@ -53,4 +53,12 @@ export async function requireRoomModerator(db: Database, actor: Actor, roomId: s
   const access = await requireMember(db, actor, roomId);
   if (!access.isModerator) throw forbidden('Only moderators of this room may do this');
   return access;
+}
+
+/**
+ * A person's standing in a room, for "moderators cannot act on moderators of equal or higher
+ * standing": plain member 0, room or global moderator 1, staff 2, admin 3.
+ */
+export function standing(globalRole: Role, roomRole: RoomRole | null): number {
+  return Math.max(roleRank(globalRole), roomRole === 'moderator' ? roleRank('moderator') : 0);
 }

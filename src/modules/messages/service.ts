@@ -1,0 +1,330 @@
+import type { FastifyInstance } from 'fastify';
+import { sql, type Transaction } from 'kysely';
+import type { Database } from '../../db/database.js';
+import type { DB, MessageRow, RoomMemberRow, RoomRow } from '../../db/schema.js';
+import { DomainError, conflict, forbidden, locked, notFound } from '../../errors.js';
+import type { Actor } from '../auth/actor.js';
+import type { PublicUser } from '../auth/user.js';
+import { handleScreenedMessage } from '../moderation/auto-flag.js';
+import { screenBody, type Screening } from '../moderation/screen.js';
+import { isRoomModerator, requireMember, standing, type RoomAccess } from '../rooms/access.js';
+import { MAX_PAGE, type HistoryQuery, type Message, type SendInput } from './schemas.js';
+import { KeyedSerial } from './serial.js';
+
+/** The contract's message object. Hidden bodies are shown only to the room's moderators. */
+export function toMessage(row: MessageRow, author: PublicUser, viewerIsModerator: boolean): Message {
+  const deleted = row.deleted_at !== null;
+  const hidden = row.hidden_at !== null;
+  return {
+    id: row.id,
+    roomId: row.room_id,
+    seq: row.seq,
+    author: { id: author.id, handle: author.handle, displayName: author.displayName },
+    body: deleted || (hidden && !viewerIsModerator) ? null : row.body,
+    replyTo: row.reply_to,
+    clientId: row.client_id,
+    createdAt: row.created_at.toISOString(),
+    editedAt: row.edited_at?.toISOString() ?? null,
+    deleted,
+    hidden,
+  };
+}
+
+type MessageWithAuthor = MessageRow & { author_handle: string; author_display_name: string };
+const authorOf = (r: MessageWithAuthor): PublicUser => ({ id: r.author_id, handle: r.author_handle, displayName: r.author_display_name });
+
+function selectMessages(db: Database) {
+  return db
+    .selectFrom('messages')
+    .innerJoin('users', 'users.id', 'messages.author_id')
+    .selectAll('messages')
+    .select(['users.handle as author_handle', 'users.display_name as author_display_name']);
+}
+
+/** A message the actor may read (404 when it does not exist or its room is not theirs). */
+async function loadMessageFor(db: Database, actor: Actor, messageId: string): Promise<{ row: MessageWithAuthor; access: RoomAccess }> {
+  const row = await selectMessages(db).where('messages.id', '=', messageId).executeTakeFirst();
+  if (!row) throw notFound('Message not found');
+  const access = await requireMember(db, actor, row.room_id);
+  return { row, access };
+}
+
+/** Whether the member may write in the room now: archived, locked (non-moderators), muted → 423. */
+function assertCanWrite(room: RoomRow, member: RoomMemberRow, isModerator: boolean, now = new Date()): void {
+  if (room.archived) throw locked('This room is archived and read-only');
+  if (room.locked && !isModerator) throw locked('This room is locked for now');
+  if (member.muted_until && member.muted_until > now) {
+    throw locked('You are muted in this room for now', { until: member.muted_until.toISOString(), reason: member.mute_reason });
+  }
+}
+
+/** `block` filter matches refuse the text (400, naming the filter). */
+async function screen(db: Database, body: string): Promise<Screening | null> {
+  const screening = await screenBody(db, body);
+  if (screening?.action === 'block') {
+    throw new DomainError('VALIDATION', 'This message contains words that are not allowed here', {
+      filter: { id: screening.filterId, pattern: screening.pattern },
+      fields: [{ field: 'body', message: 'contains a blocked word' }],
+    });
+  }
+  return screening;
+}
+
+async function afterScreening(app: FastifyInstance, row: MessageRow, screening: Screening | null): Promise<void> {
+  if (screening?.action !== 'flag' && screening?.action !== 'crisis') return;
+  try {
+    await handleScreenedMessage(app, { id: row.id, roomId: row.room_id, authorId: row.author_id }, screening);
+  } catch (err) {
+    app.log.error({ err, messageId: row.id }, 'handling a screened message failed');
+  }
+}
+
+/** Thrown inside the send transaction when the (author, clientId) row already exists: rolls back the seq. */
+class DuplicateSend extends Error {}
+
+const sendQueues = new WeakMap<FastifyInstance, KeyedSerial>();
+
+export interface SendResult {
+  message: Message;
+  /** false: an earlier send with this clientId answered (HTTP 200, no broadcast). */
+  created: boolean;
+}
+
+/**
+ * The one way a message is sent (HTTP POST and socket `message:send`). Rules in order: membership
+ * (404), reply in the same room (400), word filters (400 on block), then under a per-user lock:
+ * idempotency on (author, clientId), archived/locked/muted (423), slow mode and the per-user rate
+ * limit (429, counted in the database so it holds across nodes), and the seq taken in the insert's
+ * transaction. The broadcast happens only after commit.
+ */
+export async function sendMessage(app: FastifyInstance, actor: Actor, input: SendInput): Promise<SendResult> {
+  const { db } = app;
+  const access = await requireMember(db, actor, input.roomId);
+  const earlier = await findByClientId(db, actor, input);
+  if (earlier) return { message: toMessage(earlier, actor, access.isModerator), created: false };
+  if (input.replyTo) {
+    const parent = await db
+      .selectFrom('messages')
+      .select('id')
+      .where('id', '=', input.replyTo)
+      .where('room_id', '=', input.roomId)
+      .executeTakeFirst();
+    if (!parent) {
+      throw new DomainError('VALIDATION', 'replyTo must be a message of this room', {
+        fields: [{ field: 'replyTo', message: 'not a message of this room' }],
+      });
+    }
+  }
+  const screening = await screen(db, input.body);
+
+  let queue = sendQueues.get(app);
+  if (!queue) sendQueues.set(app, (queue = new KeyedSerial()));
+  let row: MessageRow;
+  try {
+    row = await queue.run(actor.id, () => db.transaction().execute((trx) => insertMessage(trx, app, actor, input)));
+  } catch (err) {
+    if (!(err instanceof DuplicateSend)) throw err;
+    const first = await findByClientId(db, actor, input);
+    if (!first) throw err;
+    return { message: toMessage(first, actor, access.isModerator), created: false };
+  }
+  // Everyone in the room gets the same copy: a new message is neither hidden nor deleted.
+  const message = toMessage(row, actor, false);
+  app.realtime.toRoom(row.room_id, 'message:new', message);
+  await afterScreening(app, row, screening);
+  return { message, created: true };
+}
+
+async function findByClientId(db: Database, actor: Actor, input: SendInput): Promise<MessageRow | undefined> {
+  const row = await db
+    .selectFrom('messages')
+    .selectAll()
+    .where('author_id', '=', actor.id)
+    .where('client_id', '=', input.clientId)
+    .executeTakeFirst();
+  if (row && row.room_id !== input.roomId) throw conflict('This clientId was already used for another room');
+  return row;
+}
+
+async function insertMessage(trx: Transaction<DB>, app: FastifyInstance, actor: Actor, input: SendInput): Promise<MessageRow> {
+  // Serialises this user's sends across every node: idempotency, slow mode and rate limit hold.
+  await sql`select pg_advisory_xact_lock(hashtextextended(${'engawa:send:' + actor.id}, 0))`.execute(trx);
+  const existing = await trx
+    .selectFrom('messages')
+    .select('id')
+    .where('author_id', '=', actor.id)
+    .where('client_id', '=', input.clientId)
+    .executeTakeFirst();
+  if (existing) throw new DuplicateSend();
+
+  const member = await trx
+    .selectFrom('room_members')
+    .selectAll()
+    .where('room_id', '=', input.roomId)
+    .where('user_id', '=', actor.id)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!member) throw notFound('Room not found');
+  const room = await trx.selectFrom('rooms').selectAll().where('id', '=', input.roomId).executeTakeFirstOrThrow();
+  const isModerator = isRoomModerator(actor.role, member.room_role);
+  const { rows: clock } = await sql<{ now: Date }>`select now() as now`.execute(trx);
+  const now = clock[0].now;
+  assertCanWrite(room, member, isModerator, now);
+
+  if (!isModerator && room.slow_mode_seconds > 0 && member.last_sent_at) {
+    const wait = member.last_sent_at.getTime() + room.slow_mode_seconds * 1000 - now.getTime();
+    if (wait > 0) throw slowedDown(wait, 'This room is in slow mode; please wait a moment');
+  }
+  const { count, seconds } = app.config.MESSAGE_RATE_LIMIT;
+  const recent = await trx
+    .selectFrom('messages')
+    .select('created_at')
+    .where('author_id', '=', actor.id)
+    .where('created_at', '>', sql<Date>`${now}::timestamptz - make_interval(secs => ${seconds})`)
+    .orderBy('created_at', 'desc')
+    .limit(count)
+    .execute();
+  if (recent.length >= count) {
+    const oldest = recent[count - 1].created_at.getTime();
+    throw slowedDown(oldest + seconds * 1000 - now.getTime(), 'You are sending messages too fast; please wait a moment');
+  }
+
+  const { last_seq: seq } = await trx
+    .updateTable('rooms')
+    .set({ last_seq: sql`last_seq + 1` })
+    .where('id', '=', input.roomId)
+    .returning('last_seq')
+    .executeTakeFirstOrThrow();
+  const row = await trx
+    .insertInto('messages')
+    .values({
+      room_id: input.roomId,
+      seq,
+      author_id: actor.id,
+      client_id: input.clientId,
+      body: input.body,
+      reply_to: input.replyTo ?? null,
+    })
+    .onConflict((oc) => oc.columns(['author_id', 'client_id']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) throw new DuplicateSend();
+  await trx
+    .updateTable('room_members')
+    .set({ last_sent_at: now })
+    .where('room_id', '=', input.roomId)
+    .where('user_id', '=', actor.id)
+    .execute();
+  return row;
+}
+
+function slowedDown(waitMs: number, message: string): DomainError {
+  return new DomainError('RATE_LIMITED', message, { retryAfterMs: Math.max(1, Math.ceil(waitMs)) });
+}
+
+/**
+ * History, ascending by seq: `after` and/or `before` bound it; with neither, the newest `limit`.
+ * Also the socket `room:catchup` (after = afterSeq, at most 200).
+ */
+export async function listMessages(db: Database, actor: Actor, roomId: string, q: HistoryQuery): Promise<Message[]> {
+  const access = await requireMember(db, actor, roomId);
+  const limit = Math.min(q.limit, MAX_PAGE);
+  let query = selectMessages(db).where('messages.room_id', '=', roomId);
+  if (q.after !== undefined) query = query.where('messages.seq', '>', q.after);
+  if (q.before !== undefined) query = query.where('messages.seq', '<', q.before);
+  const newestFirst = q.after === undefined;
+  const rows = await query.orderBy('messages.seq', newestFirst ? 'desc' : 'asc').limit(limit).execute();
+  if (newestFirst) rows.reverse();
+  return rows.map((r) => toMessage(r, authorOf(r), access.isModerator));
+}
+
+/** Replies to a message, ascending (at most 200). */
+export async function listReplies(db: Database, actor: Actor, messageId: string): Promise<Message[]> {
+  const { access } = await loadMessageFor(db, actor, messageId);
+  const rows = await selectMessages(db).where('messages.reply_to', '=', messageId).orderBy('messages.seq').limit(MAX_PAGE).execute();
+  return rows.map((r) => toMessage(r, authorOf(r), access.isModerator));
+}
+
+/** PATCH /messages/:id: the author only; not deleted or hidden; same write and filter rules as sending. */
+export async function editMessage(app: FastifyInstance, actor: Actor, messageId: string, body: string): Promise<Message> {
+  const { row: current, access } = await loadMessageFor(app.db, actor, messageId);
+  if (current.author_id !== actor.id) throw forbidden('Only the author can edit a message');
+  if (current.deleted_at) throw conflict('This message was deleted');
+  if (current.hidden_at) throw conflict('This message was hidden by a moderator');
+  assertCanWrite(access.room, access.member, access.isModerator);
+  const screening = await screen(app.db, body);
+  const row = await app.db
+    .updateTable('messages')
+    .set({ body, edited_at: sql`now()` })
+    .where('id', '=', messageId)
+    .where('deleted_at', 'is', null)
+    .where('hidden_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) throw conflict('This message was deleted or hidden');
+  await broadcastMessageUpdated(app, messageId);
+  await afterScreening(app, row, screening);
+  return toMessage(row, actor, access.isModerator);
+}
+
+/**
+ * DELETE /messages/:id: the author, or a moderator of the room acting on someone of lower standing
+ * (audited). The seq stays; the body is gone. Deleting twice is a no-op.
+ */
+export async function deleteMessage(app: FastifyInstance, actor: Actor, messageId: string): Promise<void> {
+  const { row, access } = await loadMessageFor(app.db, actor, messageId);
+  const byAuthor = row.author_id === actor.id;
+  if (!byAuthor) {
+    if (!access.isModerator) throw forbidden('Only the author or a moderator can delete this message');
+    const author = await app.db
+      .selectFrom('users')
+      .leftJoin('room_members', (j) => j.onRef('room_members.user_id', '=', 'users.id').on('room_members.room_id', '=', row.room_id))
+      .select(['users.role', 'room_members.room_role'])
+      .where('users.id', '=', row.author_id)
+      .executeTakeFirstOrThrow();
+    if (standing(author.role, author.room_role) >= standing(actor.role, access.member.room_role)) {
+      throw forbidden('Moderators cannot act on moderators of equal or higher standing');
+    }
+  }
+  if (access.room.archived) throw locked('This room is archived and read-only');
+  const deleted = await app.db.transaction().execute(async (trx) => {
+    const done = await trx
+      .updateTable('messages')
+      .set({ body: null, deleted_at: sql`now()` })
+      .where('id', '=', messageId)
+      .where('deleted_at', 'is', null)
+      .returning(['id', 'room_id', 'seq'])
+      .executeTakeFirst();
+    if (done && !byAuthor) {
+      await trx
+        .insertInto('audit_log')
+        .values({ actor_id: actor.id, action: 'message.delete', room_id: row.room_id, target_user_id: row.author_id, target_message_id: row.id })
+        .execute();
+    }
+    return done;
+  });
+  if (deleted) app.realtime.toRoom(deleted.room_id, 'message:deleted', { roomId: deleted.room_id, id: deleted.id, seq: deleted.seq });
+}
+
+/**
+ * Sends `message:updated` for a message as it is now: the full copy to the room's moderators and,
+ * when hidden, a redacted copy to everyone else. Used by edits here and hide/unhide in moderation.
+ */
+export async function broadcastMessageUpdated(app: FastifyInstance, messageId: string): Promise<void> {
+  const row = await selectMessages(app.db).where('messages.id', '=', messageId).executeTakeFirst();
+  if (!row) return;
+  const author = authorOf(row);
+  if (row.hidden_at === null) {
+    app.realtime.toRoom(row.room_id, 'message:updated', toMessage(row, author, false));
+    return;
+  }
+  app.realtime.toRoomModerators(row.room_id, 'message:updated', toMessage(row, author, true));
+  app.realtime.toRoomNonModerators(row.room_id, 'message:updated', toMessage(row, author, false));
+}
+
+/** `typing`: only members who could write now may signal it; returns who is typing. */
+export async function typingAllowed(db: Database, actor: Actor, roomId: string): Promise<PublicUser> {
+  const { room, member, isModerator } = await requireMember(db, actor, roomId);
+  assertCanWrite(room, member, isModerator);
+  return { id: actor.id, handle: actor.handle, displayName: actor.displayName };
+}
