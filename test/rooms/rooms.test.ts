@@ -133,13 +133,13 @@ describe('members', () => {
     const newcomer = await newUser(s.app);
     const sock = await connectSocket(s.url, newcomer.token);
     try {
-      const joined = waitForEvent(sock, 'member:joined', (p: { roomId: string }) => p.roomId === room.id);
+      const joined = waitForEvent(sock, 'member:joined', (p: any) => p.roomId === room.id);
       const res = await post(`/api/rooms/${room.id}/members`, mod, { userId: newcomer.id });
       expect(res.statusCode).toBe(201);
       expect(res.json()).toMatchObject({ user: { id: newcomer.id, handle: newcomer.handle }, roomRole: 'member', mutedUntil: null });
       expect((await joined).user.id).toBe(newcomer.id);
       // The live socket now receives the room's messages.
-      const got = waitForEvent(sock, 'message:new', (m: { roomId: string }) => m.roomId === room.id);
+      const got = waitForEvent(sock, 'message:new', (m: any) => m.roomId === room.id);
       await post(`/api/rooms/${room.id}/messages`, mod, { body: 'welcome', clientId: newClientId() });
       expect((await got).body).toBe('welcome');
     } finally {
