@@ -130,6 +130,7 @@ export async function sendMessage(app: FastifyInstance, actor: Actor, input: Sen
   }
   // Everyone in the room gets the same copy: a new message is neither hidden nor deleted.
   const message = toMessage(row, actor, false);
+  app.metrics.messagesSent.inc();
   app.realtime.toRoom(row.room_id, 'message:new', message);
   await afterScreening(app, row, screening);
   return { message, created: true };
