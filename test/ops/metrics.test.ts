@@ -84,8 +84,20 @@ describe('GET /metrics', () => {
     expect(sample(text, 'engawa_flags_open{priority="normal"}')).toBe(0);
   });
 
-  it('has the messages-sent counter', async () => {
-    expect(sample(await scrape(), 'engawa_messages_sent_total')).toBeGreaterThanOrEqual(0);
+  it('counts messages sent once each: an idempotent retry with the same clientId does not count', async () => {
+    const u = await newUser(s.app);
+    const room = await newRoom(s.db, { members: [{ id: u.id }] });
+    const before = sample(await scrape(), 'engawa_messages_sent_total')!;
+    const socket = await connectSocket(s.url, u.token);
+    try {
+      const payload = { roomId: room.id, body: 'hello', clientId: newClientId() };
+      expect(await socket.emitWithAck('message:send', payload)).toMatchObject({ ok: true });
+      expect(await socket.emitWithAck('message:send', payload)).toMatchObject({ ok: true });
+      expect(await socket.emitWithAck('message:send', { ...payload, clientId: newClientId() })).toMatchObject({ ok: true });
+    } finally {
+      socket.close();
+    }
+    expect(sample(await scrape(), 'engawa_messages_sent_total')).toBe(before + 2);
   });
 
   it('is open without METRICS_TOKEN; with it, a scrape needs the bearer token (401 without or wrong)', async () => {
