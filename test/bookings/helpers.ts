@@ -15,16 +15,18 @@ export const inMinutes = (minutes: number) => new Date(Date.now() + minutes * MI
 export async function publishSlot(
   s: TestServer,
   staff: TestUser,
-  opts: { startsInMinutes?: number; minutes?: number; kinds?: Array<'office' | 'visit'>; location?: string } = {},
+  opts: { startsInMinutes?: number; startsAt?: string; minutes?: number; kinds?: Array<'office' | 'visit'>; location?: string } = {},
 ): Promise<{ id: string; startsAt: string; endsAt: string; [k: string]: unknown }> {
   const start = opts.startsInMinutes ?? 3 * 24 * 60 + 120 * nextOffset++;
+  const startsAt = opts.startsAt ?? inMinutes(start);
+  const endsAt = new Date(new Date(startsAt).getTime() + (opts.minutes ?? 60) * MIN).toISOString();
   const res = await s.app.inject({
     method: 'POST',
     url: '/api/slots',
     headers: staff.headers,
     payload: {
-      startsAt: inMinutes(start),
-      endsAt: inMinutes(start + (opts.minutes ?? 60)),
+      startsAt,
+      endsAt,
       kinds: opts.kinds ?? ['office', 'visit'],
       location: opts.location ?? 'Engawa office, Sapporo',
     },
@@ -56,9 +58,14 @@ export async function act(s: TestServer, user: TestUser, bookingId: string, acti
   });
 }
 
-/** Moves a booking (and its slot) so that it started `minutesAgo` minutes ago. */
-export async function moveIntoPast(s: TestServer, bookingId: string, minutesAgo = 30, minutes = 60) {
-  const startsAt = new Date(Date.now() - minutesAgo * MIN);
+let pastOffset = 0;
+
+/**
+ * Moves a booking (and its slot) so that it started `minutesAgo` minutes ago (by default at least
+ * 30; each call takes an earlier 2-hour window so moved bookings of one staff never overlap).
+ */
+export async function moveIntoPast(s: TestServer, bookingId: string, minutesAgo?: number, minutes = 60) {
+  const startsAt = new Date(Date.now() - (minutesAgo ?? 30 + 120 * pastOffset++) * MIN);
   const endsAt = new Date(startsAt.getTime() + minutes * MIN);
   const b = await s.db.updateTable('bookings').set({ starts_at: startsAt, ends_at: endsAt }).where('id', '=', bookingId).returning('slot_id').executeTakeFirstOrThrow();
   await s.db.updateTable('slots').set({ starts_at: startsAt, ends_at: endsAt }).where('id', '=', b.slot_id).execute();

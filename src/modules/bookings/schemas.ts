@@ -44,9 +44,9 @@ export const listBookingsQuery = z.strictObject({ status: bookingStatusSchema.op
 
 export const declineBody = z.strictObject({ reason });
 /** The member may cancel without a reason; staff and admins must give one (checked in the service). */
-export const cancelBody = z.strictObject({ reason: reason.optional() }).optional();
+export const cancelBody = z.strictObject({ reason: reason.optional() }).nullish();
 /** confirm, complete, no-show take no body (an empty object is accepted). */
-export const emptyBody = z.strictObject({}).optional();
+export const emptyBody = z.strictObject({}).nullish();
 
 export const calendarQuery = z.strictObject({ token: z.string().max(200).optional() });
 
