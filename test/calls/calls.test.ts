@@ -145,8 +145,8 @@ describe('who may see a call', () => {
       .execute();
     const memberSocket = await socketOf(member);
     const recorders = await Promise.all([outsider, removed, banned].map(async (u) => recordAll(await socketOf(u))));
-    await removeMember(s, room.id, removed.id);
-    await banMember(s, room.id, banned.id, mod.id);
+    await removeMember(s, room.id, removed.id, mod);
+    await banMember(s, room.id, banned.id, mod);
 
     const started = waitForEvent(memberSocket, 'call:started', (c: { roomId: string }) => c.roomId === room.id);
     expect((await call('POST', room.id, mod)).statusCode).toBe(201);
@@ -169,7 +169,7 @@ describe('who may see a call', () => {
     const { mod, member, room } = await setup();
     expect((await call('POST', room.id, mod)).statusCode).toBe(201);
     expect((await call('GET', room.id, member)).statusCode).toBe(200);
-    await removeMember(s, room.id, member.id);
+    await removeMember(s, room.id, member.id, mod);
     expect((await call('GET', room.id, member)).statusCode).toBe(404);
     // A ban row alone (membership not yet removed) already hides the call.
     const other = await newUser(s.app);
@@ -276,7 +276,7 @@ describe('DELETE /api/rooms/:id/call', () => {
     expect(forbidden.json().error.code).toBe('FORBIDDEN');
     expect((await call('GET', room.id, other)).statusCode).toBe(200);
 
-    let ended = waitForEvent(memberSocket, 'call:ended', (p: { roomId: string }) => p.roomId === room.id);
+    let ended = waitForEvent<{ roomId: string; callId: string }>(memberSocket, 'call:ended', (p) => p.roomId === room.id);
     const res = await call('DELETE', room.id, member);
     expect(res.statusCode).toBe(204);
     expect(res.body).toBe('');
@@ -288,7 +288,7 @@ describe('DELETE /api/rooms/:id/call', () => {
     expect(row.ended_at).not.toBeNull();
 
     const byOther = (await call('POST', room.id, other)).json();
-    ended = waitForEvent(memberSocket, 'call:ended', (p: { callId: string }) => p.callId === byOther.id);
+    ended = waitForEvent(memberSocket, 'call:ended', (p) => p.callId === byOther.id);
     expect((await call('DELETE', room.id, mod)).statusCode).toBe(204);
     await ended;
   });

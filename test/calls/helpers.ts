@@ -1,18 +1,17 @@
+import { expect } from 'vitest';
+import type { TestUser } from '../helpers/factories.js';
 import type { TestServer } from '../helpers/server.js';
 
-/**
- * What `DELETE /api/rooms/:id/members/:userId` and `POST /api/rooms/:id/bans` do (those routes are
- * another module's and had not landed when these tests were written): drop the membership row (and
- * record the ban), then take the user's sockets out of the room on every node.
- */
-export async function removeMember(s: TestServer, roomId: string, userId: string): Promise<void> {
-  await s.db.deleteFrom('room_members').where('room_id', '=', roomId).where('user_id', '=', userId).execute();
-  await s.app.realtime.leaveRoom(userId, roomId);
+/** Removal through the public route (the user's sockets leave the room at once, on every node). */
+export async function removeMember(s: TestServer, roomId: string, userId: string, by: TestUser): Promise<void> {
+  const res = await s.app.inject({ method: 'DELETE', url: `/api/rooms/${roomId}/members/${userId}`, headers: by.headers });
+  expect(res.statusCode, 'removal by a room moderator').toBe(204);
 }
 
-export async function banMember(s: TestServer, roomId: string, userId: string, bannedBy: string): Promise<void> {
-  await s.db.insertInto('room_bans').values({ room_id: roomId, user_id: userId, reason: 'test ban', banned_by: bannedBy }).execute();
-  await removeMember(s, roomId, userId);
+/** A ban through the public route (it also removes the member). */
+export async function banMember(s: TestServer, roomId: string, userId: string, by: TestUser): Promise<void> {
+  const res = await s.app.inject({ method: 'POST', url: `/api/rooms/${roomId}/bans`, headers: by.headers, payload: { userId, reason: 'test ban' } });
+  expect(res.statusCode, 'ban by a room moderator').toBe(201);
 }
 
 export const callKeys = ['endedAt', 'expiresAt', 'id', 'provider', 'roomId', 'startedAt', 'startedBy'];
