@@ -50,7 +50,7 @@ async function loadMessageFor(db: Database, actor: Actor, messageId: string): Pr
 }
 
 /** Whether the member may write in the room now: archived, locked (non-moderators), muted → 423. */
-function assertCanWrite(room: RoomRow, member: RoomMemberRow, isModerator: boolean, now = new Date()): void {
+function assertCanWrite(room: Pick<RoomRow, 'archived' | 'locked'>, member: Pick<RoomMemberRow, 'muted_until' | 'mute_reason'>, isModerator: boolean, now = new Date()): void {
   if (room.archived) throw locked('This room is archived and read-only');
   if (room.locked && !isModerator) throw locked('This room is locked for now');
   if (member.muted_until && member.muted_until > now) {
@@ -158,22 +158,23 @@ async function insertMessage(trx: Transaction<DB>, app: FastifyInstance, actor: 
     .executeTakeFirst();
   if (existing) throw new DuplicateSend();
 
-  const member = await trx
+  // The member row is locked for the rest of the transaction: a removal or mute waits for this send.
+  const found = await trx
     .selectFrom('room_members')
-    .selectAll()
-    .where('room_id', '=', input.roomId)
-    .where('user_id', '=', actor.id)
-    .forUpdate()
+    .innerJoin('rooms', 'rooms.id', 'room_members.room_id')
+    .selectAll('room_members')
+    .select(['rooms.archived', 'rooms.locked', 'rooms.slow_mode_seconds', sql<Date>`now()`.as('now')])
+    .where('room_members.room_id', '=', input.roomId)
+    .where('room_members.user_id', '=', actor.id)
+    .forUpdate('room_members')
     .executeTakeFirst();
-  if (!member) throw notFound('Room not found');
-  const room = await trx.selectFrom('rooms').selectAll().where('id', '=', input.roomId).executeTakeFirstOrThrow();
+  if (!found) throw notFound('Room not found');
+  const { archived, locked: roomLocked, slow_mode_seconds, now, ...member } = found;
   const isModerator = isRoomModerator(actor.role, member.room_role);
-  const { rows: clock } = await sql<{ now: Date }>`select now() as now`.execute(trx);
-  const now = clock[0].now;
-  assertCanWrite(room, member, isModerator, now);
+  assertCanWrite({ archived, locked: roomLocked }, member, isModerator, now);
 
-  if (!isModerator && room.slow_mode_seconds > 0 && member.last_sent_at) {
-    const wait = member.last_sent_at.getTime() + room.slow_mode_seconds * 1000 - now.getTime();
+  if (!isModerator && slow_mode_seconds > 0 && member.last_sent_at) {
+    const wait = member.last_sent_at.getTime() + slow_mode_seconds * 1000 - now.getTime();
     if (wait > 0) throw slowedDown(wait, 'This room is in slow mode; please wait a moment');
   }
   const { count, seconds } = app.config.MESSAGE_RATE_LIMIT;
@@ -190,6 +191,13 @@ async function insertMessage(trx: Transaction<DB>, app: FastifyInstance, actor: 
     throw slowedDown(oldest + seconds * 1000 - now.getTime(), 'You are sending messages too fast; please wait a moment');
   }
 
+  await trx
+    .updateTable('room_members')
+    .set({ last_sent_at: now })
+    .where('room_id', '=', input.roomId)
+    .where('user_id', '=', actor.id)
+    .execute();
+  // Taken last, so the room's row lock (which orders the log) is held as briefly as possible.
   const { last_seq: seq } = await trx
     .updateTable('rooms')
     .set({ last_seq: sql`last_seq + 1` })
@@ -210,12 +218,6 @@ async function insertMessage(trx: Transaction<DB>, app: FastifyInstance, actor: 
     .returningAll()
     .executeTakeFirst();
   if (!row) throw new DuplicateSend();
-  await trx
-    .updateTable('room_members')
-    .set({ last_sent_at: now })
-    .where('room_id', '=', input.roomId)
-    .where('user_id', '=', actor.id)
-    .execute();
   return row;
 }
 
