@@ -5,6 +5,13 @@ import type { ClientToServerEvents, InterServerEvents, ServerEventArgs, ServerEv
 export type EngawaServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 /**
+ * Adapter options for every socket of a user. `except` must be present: the cluster adapters
+ * (redis streams, postgres) spread it when publishing to the other nodes, and without it the
+ * publish throws inside the adapter and only this node acts.
+ */
+const allSocketsOf = (userId: string) => ({ rooms: new Set([userChannel(userId)]), except: new Set<string>() });
+
+/**
  * What services use to reach live sockets. Every call goes through the Socket.IO adapter, so it
  * acts on the sockets of every node. Services never touch `io` directly.
  */
@@ -49,17 +56,17 @@ export class Realtime {
    */
   async joinRoom(userId: string, roomId: string, moderator: boolean): Promise<void> {
     const channels = moderator ? [roomChannel(roomId), roomModsChannel(roomId)] : [roomChannel(roomId)];
-    await this.io.of('/').adapter.addSockets({ rooms: new Set([userChannel(userId)]) }, channels);
-    if (!moderator) await this.io.of('/').adapter.delSockets({ rooms: new Set([userChannel(userId)]) }, [roomModsChannel(roomId)]);
+    await this.io.of('/').adapter.addSockets(allSocketsOf(userId), channels);
+    if (!moderator) await this.io.of('/').adapter.delSockets(allSocketsOf(userId), [roomModsChannel(roomId)]);
   }
 
   /** Takes every socket of the user (on every node) out of the room; resolves once applied here and published. */
   async leaveRoom(userId: string, roomId: string): Promise<void> {
-    await this.io.of('/').adapter.delSockets({ rooms: new Set([userChannel(userId)]) }, [roomChannel(roomId), roomModsChannel(roomId)]);
+    await this.io.of('/').adapter.delSockets(allSocketsOf(userId), [roomChannel(roomId), roomModsChannel(roomId)]);
   }
 
   /** Disconnects every socket of the user on every node (suspension). */
   async disconnectUser(userId: string): Promise<void> {
-    await this.io.of('/').adapter.disconnectSockets({ rooms: new Set([userChannel(userId)]) }, true);
+    await this.io.of('/').adapter.disconnectSockets(allSocketsOf(userId), true);
   }
 }
