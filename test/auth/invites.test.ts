@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/modules/auth/tokens.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { newRoom, newUser, type TestUser } from '../helpers/factories.js';
+import { connectSocket, waitForEvent } from '../helpers/sockets.js';
 import { count, fields, invite, post, register } from './helpers.js';
 
 let s: TestServer;
@@ -158,6 +159,20 @@ describe('using an invite', () => {
     expect(rows).toEqual([{ room_id: a.id, room_role: 'member' }]);
     const inv = await s.db.selectFrom('invites').select('uses').where('id', '=', id).executeTakeFirstOrThrow();
     expect(inv.uses).toBe(1);
+  });
+
+  it('members of the invite\'s rooms see member:joined live', async () => {
+    const room = await newRoom(s.db, { members: [{ id: member.id }] });
+    const socket = await connectSocket(s.url, member.token);
+    try {
+      const joined = waitForEvent<{ roomId: string; user: { handle: string } }>(socket, 'member:joined', (p) => p.roomId === room.id);
+      const { code } = await invite(s.app, staff, { roomIds: [room.id] });
+      const res = await register(s.app, code, 'newcomer');
+      expect(res.statusCode).toBe(201);
+      expect(await joined).toEqual({ roomId: room.id, user: { id: res.json().user.id, handle: 'newcomer', displayName: 'newcomer' } });
+    } finally {
+      socket.close();
+    }
   });
 
   it('a failed registration (handle taken) does not use the invite up', async () => {

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { rateLimited } from '../../errors.js';
 import { createInvite, listInvites, revokeInvite } from './invites.js';
+import { dummyPasswordHash } from './passwords.js';
 import {
   createInviteBody,
   createdInviteSchema,
@@ -36,6 +37,8 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
     errorResponseBuilder: (_request, context) => rateLimited(Math.max(1, context.ttl)),
   });
   const authBudget = app.rateLimit();
+  // Computed now, so the first login with an unknown handle takes no longer than the others.
+  dummyPasswordHash().catch((err: unknown) => app.log.error({ err }, 'could not prepare the dummy password hash'));
 
   app.post(
     '/auth/register',
