@@ -226,14 +226,15 @@ export async function createBooking(ctx: BookingsContext, actor: Actor, input: C
   return booking;
 }
 
-/** A member's own bookings; a staff user's own slots'; every booking for admins. */
+/** A member's own bookings; a staff user's own slots'; every booking for admins (latest start first, at most 500). */
 export async function listBookings(ctx: BookingsContext, actor: Actor, input: { status?: BookingStatus }): Promise<Booking[]> {
   let q = selectBookings(ctx.db);
   if (actor.role === 'member' || actor.role === 'family') q = q.where('b.member_id', '=', actor.id);
   else if (actor.role === 'staff') q = q.where('b.staff_id', '=', actor.id);
   else if (actor.role !== 'admin') return [];
   if (input.status) q = q.where('b.status', '=', input.status);
-  const rows = await q.orderBy('b.starts_at').orderBy('b.id').limit(LIST_LIMIT).execute();
+  // Newest first, so the cap never hides upcoming bookings behind old ones.
+  const rows = await q.orderBy('b.starts_at', 'desc').orderBy('b.id').limit(LIST_LIMIT).execute();
   return present(ctx, actor, rows, 'GET /api/bookings');
 }
 
