@@ -304,6 +304,13 @@ describe('bad input on every route', () => {
       expect(bad.json().error).toMatchObject({ code: 'VALIDATION', details: { fields: [expect.objectContaining({ field: 'id' })] } });
       expect((await call(method, randomUUID(), mod)).statusCode, `${method} on an unknown room`).toBe(404);
     }
+    // Global rank does not open a room one is not in: staff and admins outside it get 404 too.
+    for (const role of ['staff', 'admin'] as const) {
+      const outsider = await newUser(s.app, { role });
+      for (const method of ['POST', 'GET', 'DELETE'] as const) {
+        expect((await call(method, room.id, outsider)).statusCode, `${method} by an outside ${role}`).toBe(404);
+      }
+    }
     const extra = await call('POST', room.id, mod, { payload: { meetingName: 'mine' } });
     expect(extra.statusCode).toBe(400);
     expect(extra.json().error.details.fields).toEqual([expect.objectContaining({ field: 'meetingName' })]);

@@ -11,6 +11,8 @@ export const sweepIntervalMs = (ttlSeconds: number): number => Math.min(15_000, 
 
 /** Ends expired calls and broadcasts `call:ended`, also when no request comes in; one node at a time. */
 export function scheduleCallExpiry(app: FastifyInstance) {
+  // call:ended goes out just before the sweep's transaction commits. Harmless if the commit failed:
+  // a call past its expiry is not live for any read, and the next sweep ends it for good.
   return scheduleJob(app, 'calls:expire', sweepIntervalMs(callTtlSeconds(app.config)), async (trx) => {
     await expireDueCalls(app, trx);
   });

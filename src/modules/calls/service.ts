@@ -125,7 +125,8 @@ export async function endCall(deps: CallDeps, actor: Actor, roomId: string): Pro
   const live = await findLiveCall(deps.db, roomId);
   if (!live) throw notFound('No call is live in this room');
   if (!access.isModerator && live.started_by !== actor.id) throw forbidden('Only a moderator of this room or whoever started the call may end it');
-  const ended = await endLiveCall(deps, roomId);
+  // By id: the permission above was checked against this call, not whichever may replace it meanwhile.
+  const ended = await endLiveCall(deps, roomId, live.id);
   if (!ended) throw notFound('No call is live in this room');
 }
 
@@ -133,15 +134,15 @@ export async function endCall(deps: CallDeps, actor: Actor, roomId: string): Pro
  * Ends the room's live call, if any, and broadcasts `call:ended`. No permission check: for the rules
  * above and for other modules (e.g. archiving a room may end its call).
  */
-export async function endLiveCall(deps: Pick<CallDeps, 'db' | 'realtime'>, roomId: string): Promise<CallRow | undefined> {
-  const row = await deps.db
+export async function endLiveCall(deps: Pick<CallDeps, 'db' | 'realtime'>, roomId: string, callId?: string): Promise<CallRow | undefined> {
+  let query = deps.db
     .updateTable('calls')
     .set({ ended_at: sql<Date>`now()`, ended_reason: 'ended' })
     .where('room_id', '=', roomId)
     .where('ended_at', 'is', null)
-    .where('expires_at', '>', sql<Date>`now()`)
-    .returningAll()
-    .executeTakeFirst();
+    .where('expires_at', '>', sql<Date>`now()`);
+  if (callId) query = query.where('id', '=', callId);
+  const row = await query.returningAll().executeTakeFirst();
   if (row) deps.realtime.toRoom(roomId, 'call:ended', { roomId, callId: row.id });
   return row;
 }
