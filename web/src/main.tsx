@@ -133,8 +133,8 @@ function Frame(props: { onLang: () => void; nav?: preact.ComponentChildren; acco
       </a>
       <header class="top">
         <div class="brand">
-          <Link href="/" aria-label={t('appName')}>
-            <span aria-hidden="true">縁側</span>
+          <Link href="/">
+            <span lang="ja">縁側</span>
             <span class="brand-sub">Engawa</span>
           </Link>
         </div>
