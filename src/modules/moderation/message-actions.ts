@@ -5,6 +5,7 @@ import type { DB, MessageRow } from '../../db/schema.js';
 import { conflict, notFound } from '../../errors.js';
 import type { Actor } from '../auth/actor.js';
 import { writeAudit } from './audit.js';
+import { broadcastMessageUpdated } from '../messages/service.js';
 import { moderatorMessage } from './message-view.js';
 import { assertMayActOn, requireModeration, type ModerationAccess } from './permissions.js';
 import type { Message } from './schemas.js';
@@ -40,12 +41,8 @@ export async function applyDelete(trx: Transaction<DB>, actor: Actor, message: M
   return true;
 }
 
-/** `message:updated`: moderators of the room get the full message, everyone else the redacted one. */
-export async function broadcastMessageUpdated(app: FastifyInstance, messageId: string): Promise<void> {
-  const full = await moderatorMessage(app.db, messageId);
-  app.realtime.toRoomModerators(full.roomId, 'message:updated', full);
-  app.realtime.toRoomNonModerators(full.roomId, 'message:updated', full.hidden ? { ...full, body: null } : full);
-}
+/** `message:updated` (moderators full, everyone else redacted when hidden): the messages module's. */
+export { broadcastMessageUpdated };
 
 export function broadcastDeleted(app: FastifyInstance, message: Pick<MessageRow, 'id' | 'room_id' | 'seq'>): void {
   app.realtime.toRoom(message.room_id, 'message:deleted', { roomId: message.room_id, id: message.id, seq: message.seq });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { messageSchema, type Message } from '../messages/schemas.js';
 
 const reasonText = z.string().trim().min(1).max(500);
 
@@ -76,21 +77,8 @@ export const flagSchema = z.object({
 });
 export type Flag = z.infer<typeof flagSchema>;
 
-/** The contract's message object (moderator view where attached to flags). */
-export const messageSchema = z.object({
-  id: z.uuid(),
-  roomId: z.uuid(),
-  seq: z.number().int(),
-  author: z.object({ id: z.uuid(), handle: z.string(), displayName: z.string() }),
-  body: z.string().nullable(),
-  replyTo: z.uuid().nullable(),
-  clientId: z.uuid(),
-  createdAt: z.string(),
-  editedAt: z.string().nullable(),
-  deleted: z.boolean(),
-  hidden: z.boolean(),
-}).loose();
-export type Message = z.infer<typeof messageSchema>;
+/** The contract's message object (the messages module's schema). */
+export { messageSchema, type Message };
 
 export const flagWithMessageSchema = flagSchema.extend({ message: messageSchema });
 
