@@ -274,5 +274,10 @@ describe('lock and slow mode, from the moderation angle', () => {
     expect(slow.statusCode).toBe(429);
     expect(slow.json().error.details.retryAfterMs).toBeGreaterThan(0);
     expect((await send(mod, room.id, 'moderators are not slowed')).statusCode).toBe(201);
+    const audit = await s.db.selectFrom('audit_log').select(['action', 'actor_id', 'reason']).where('room_id', '=', room.id).orderBy('created_at').execute();
+    expect(audit).toEqual([
+      { action: 'room_update', actor_id: mod.id, reason: 'locked=true' },
+      { action: 'room_update', actor_id: mod.id, reason: 'locked=false, slowModeSeconds=60' },
+    ]);
   });
 });

@@ -5,6 +5,7 @@ import type { RoomMemberRow, RoomRow, UserRow } from '../../db/schema.js';
 import { conflict, forbidden, isUniqueViolation, locked, notFound } from '../../errors.js';
 import type { Actor } from '../auth/actor.js';
 import { toUser } from '../auth/user.js';
+import { writeAudit } from '../moderation/audit.js';
 import { isRoomModerator, requireMember, requireRoomModerator, standing } from './access.js';
 import type { AddMemberInput, CreateRoomInput, Member, Room, UpdateRoomInput } from './schemas.js';
 
@@ -98,6 +99,10 @@ export async function updateRoom(app: FastifyInstance, actor: Actor, roomId: str
     Object.keys(values).length === 0
       ? await app.db.selectFrom('rooms').selectAll().where('id', '=', roomId).executeTakeFirstOrThrow()
       : await app.db.updateTable('rooms').set(values).where('id', '=', roomId).returningAll().executeTakeFirstOrThrow();
+  const moderation = (['locked', 'slowModeSeconds', 'archived'] as const).filter((k) => input[k] !== undefined);
+  if (moderation.length > 0) {
+    await writeAudit(app.db, { actorId: actor.id, action: 'room_update', roomId, reason: moderation.map((k) => `${k}=${input[k]}`).join(', ') });
+  }
   await broadcastRoomUpdated(app, room);
   return toRoom(room, member);
 }
@@ -197,6 +202,7 @@ export async function removeMember(app: FastifyInstance, actor: Actor, roomId: s
     .returning('user_id')
     .executeTakeFirst();
   if (!deleted) throw notFound('Not a member of this room');
+  if (targetId !== actor.id) await writeAudit(app.db, { actorId: actor.id, action: 'member_remove', roomId, targetUserId: targetId });
   await app.realtime.leaveRoom(targetId, roomId);
   const payload = { roomId, userId: targetId };
   app.realtime.toRoom(roomId, 'member:left', payload);
