@@ -39,9 +39,10 @@ const AXE = path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
 
 /** Runs axe-core on the page and fails on any serious or critical violation (naming them). */
 export async function expectAccessible(page: Page, screen: string): Promise<void> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.addScriptTag({ path: AXE });
   const violations = await page.evaluate(async () => {
-    const result = await (window as any).axe.run(document, { resultTypes: ['violations'] });
+    const g = globalThis as any;
+    const result = await g.axe.run(g.document, { resultTypes: ['violations'] });
     return result.violations.map((v: any) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n: any) => n.target.join(' ')).slice(0, 3) }));
   });
   const bad = violations.filter((v: { impact: string }) => v.impact === 'serious' || v.impact === 'critical');

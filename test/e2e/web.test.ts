@@ -87,7 +87,7 @@ describe('web client (Chromium)', () => {
   it('a moderator signs in, creates a room and adds the staff user to it', async () => {
     mod = await openPage();
     await mod.goto(`${server.url}/login`);
-    await expect.poll(() => mod.evaluate(() => document.documentElement.lang)).toBe('ja');
+    await expect.poll(() => mod.evaluate(() => (globalThis as any).document.documentElement.lang)).toBe('ja');
     await expectAccessible(mod, 'login');
     await screenshot(mod, '01-login');
     await signIn(mod, moderator);
@@ -150,6 +150,7 @@ describe('web client (Chromium)', () => {
     await box.fill('変換中');
     // Enter while an IME is composing (isComposing, or keyCode 229 in some browsers) confirms the conversion.
     await box.evaluate((el) => {
+      const KeyboardEvent = (globalThis as any).KeyboardEvent;
       el.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', isComposing: true, bubbles: true, cancelable: true }));
       el.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', keyCode: 229, bubbles: true, cancelable: true }));
     });

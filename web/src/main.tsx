@@ -119,8 +119,8 @@ function Shell(props: { onLang: () => void }) {
           </button>
         </p>
       )}
-      {screen}
       <HelpPanel />
+      {screen}
     </Frame>
   );
 }

@@ -108,6 +108,7 @@ export const en: Dict = {
   reportThanks: 'Thank you. A moderator will look at it.',
   roomManage: 'Members and settings',
   leaveRoom: 'Leave this room',
+  confirmLeave: 'Really leave (press again)',
 
   helpTitle: 'You do not have to carry this alone',
   helpIntro: 'There are people you can talk to, whenever you need them, at your own pace.',

@@ -109,6 +109,7 @@ export const ja = {
   reportThanks: '報告ありがとうございます。モデレーターが確認します。',
   roomManage: 'メンバーと設定',
   leaveRoom: 'このルームを抜ける',
+  confirmLeave: '本当に抜ける（もう一度押す）',
 
   // help panel
   helpTitle: 'ひとりで抱えこまないでください',

@@ -44,6 +44,18 @@ export function MessageItem(props: {
           <span class="author">{m.author.displayName}</span>
           <time dateTime={m.createdAt}>{fmtTime(m.createdAt)}</time>
           {m.editedAt && !m.deleted && <span class="hint">{t('edited')}</span>}
+          {!m.deleted && mode !== 'edit' && (
+            <button
+              type="button"
+              class="quiet small more"
+              aria-expanded={mode !== null}
+              aria-controls={menuId}
+              aria-label={t('messageActions', { name: m.author.displayName })}
+              onClick={() => setMode(mode ? null : 'menu')}
+            >
+              <span aria-hidden="true">⋯</span>
+            </button>
+          )}
         </p>
         {props.replyOf && (
           <p class="quote">
@@ -85,19 +97,9 @@ export function MessageItem(props: {
           </>
         )}
 
-        {!m.deleted && mode !== 'edit' && (
+        {!m.deleted && mode && mode !== 'edit' && (
           <div class="actions">
-            <button
-              type="button"
-              class="quiet small more"
-              aria-expanded={mode !== null}
-              aria-controls={menuId}
-              aria-label={t('messageActions', { name: m.author.displayName })}
-              onClick={() => setMode(mode ? null : 'menu')}
-            >
-              …
-            </button>
-            {mode && (
+            {(
               <div id={menuId} class="action-row">
                 {mode === 'menu' && (
                   <>

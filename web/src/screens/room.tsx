@@ -32,6 +32,7 @@ export function RoomScreen(props: { roomId: string }) {
   const [active, setActive] = useState<{ id: string; mode: Mode } | null>(null);
   const [manageOpen, setManageOpen] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
+  const [confirmLeave, setConfirmLeave] = useState(false);
   const log = useMessageLog(roomId);
   const listRef = useRef<HTMLDivElement>(null);
   const topRef = useRef<HTMLDivElement>(null);
@@ -223,10 +224,15 @@ export function RoomScreen(props: { roomId: string }) {
             ) : (
               <button
                 type="button"
-                class="quiet"
-                onClick={() => void api('DELETE', `/api/rooms/${roomId}/members/me`).then(() => navigate('/', true)).catch((e) => setNotice(errText(e)))}
+                class={confirmLeave ? 'danger small' : 'quiet small'}
+                onClick={() =>
+                  confirmLeave
+                    ? void api('DELETE', `/api/rooms/${roomId}/members/me`).then(() => navigate('/', true)).catch((e) => setNotice(errText(e)))
+                    : setConfirmLeave(true)
+                }
+                onBlur={() => setConfirmLeave(false)}
               >
-                {t('leaveRoom')}
+                {confirmLeave ? t('confirmLeave') : t('leaveRoom')}
               </button>
             )}
           </div>
