@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ja } from '../../web/src/i18n/ja.js';
+import { userChannel } from '../../src/realtime/channels.js';
 import { newUser, type TestUser } from '../helpers/factories.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { ensureWebBuild, expectAccessible, launchChromium, screenshot, watch } from './helpers.js';
@@ -54,6 +55,8 @@ describe('web client (Chromium)', () => {
     await box.press('Enter');
   }
 
+  const memberId = async () =>
+    (await server.app.db.selectFrom('users').select('id').where('handle', '=', memberHandle).executeTakeFirstOrThrow()).id;
   const message = (page: Page, text: string) => page.locator('[data-testid=message]', { hasText: text });
 
   beforeAll(async () => {
@@ -206,6 +209,35 @@ describe('web client (Chromium)', () => {
     const hidden = message(member, ja.hiddenMessage);
     await hidden.waitFor();
     expect(await message(member, 'ここに書いてもいいのかな').count()).toBe(0);
+  });
+
+  it('after the connection drops, missed messages are caught up: none lost, none doubled', async () => {
+    // Drop the member's socket from the server side (as a node shutting down does); write while it is away.
+    server.app.io.in(userChannel(await memberId())).disconnectSockets(true);
+    for (const body of ['留守中のひとこと 1', '留守中のひとこと 2']) {
+      const res = await server.app.inject({
+        method: 'POST',
+        url: `/api/rooms/${roomId}/messages`,
+        headers: other.headers,
+        payload: { body, clientId: randomUUID() },
+      });
+      expect(res.statusCode).toBe(201);
+    }
+    await message(member, '留守中のひとこと 2').waitFor();
+    const after = await server.app.inject({
+      method: 'POST',
+      url: `/api/rooms/${roomId}/messages`,
+      headers: other.headers,
+      payload: { body: '戻ってきましたね', clientId: randomUUID() },
+    });
+    expect(after.statusCode).toBe(201);
+    await message(member, '戻ってきましたね').waitFor();
+    for (const body of ['留守中のひとこと 1', '留守中のひとこと 2', '戻ってきましたね', 'ようこそ、ゆっくりしてください']) {
+      expect(await member.locator('.message-list p.body', { hasText: body }).count()).toBe(1);
+    }
+    const seqs = await member.locator('[data-testid=message]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-seq'))));
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
   });
 
   it('a crisis word brings a gentle help panel that does not block the room', async () => {

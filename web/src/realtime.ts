@@ -31,7 +31,13 @@ export function connectSocket() {
     dispatch(connectedBefore ? 'reconnected' : 'connected', undefined);
     connectedBefore = true;
   });
-  socket.on('disconnect', () => dispatch('disconnected', undefined));
+  socket.on('disconnect', (reason) => {
+    dispatch('disconnected', undefined);
+    // A node shutting down drops its sockets with "io server disconnect", which socket.io does not retry by
+    // itself: come back (to another node) after a short, jittered pause. A suspended user's handshake then
+    // fails, the refresh fails too, and the app signs out.
+    if (reason === 'io server disconnect') setTimeout(() => socket?.connect(), 500 + Math.random() * 1000);
+  });
   socket.on('connect_error', async (err) => {
     // The server refused the handshake: the token expired. Refresh and try again; otherwise socket.io retries by itself.
     if (err.message === 'UNAUTHENTICATED' && (await refresh())) socket?.connect();
