@@ -19,6 +19,45 @@ const ERROR_LOG_INTERVAL_MS = 10_000;
  * - `none`: one node, in memory.
  * Decorates `app.adapterStatus()` for /readyz and closes its clients when the app closes.
  */
+type Redis = ReturnType<typeof createClient>;
+/** Commands the adapter publishes with. While Redis is away they fail at once instead of queueing. */
+const PUBLISHING = new Set(['xAdd', 'publish', 'sPublish', 'set', 'multi', 'xRange']);
+
+/**
+ * The adapter awaits its publish before delivering a packet to this node's own sockets, so a
+ * queued command during a Redis outage would stall local delivery (and joins/leaves) until Redis
+ * returns. This view of the client fails those publishes fast instead (the adapter logs and goes
+ * on locally; other nodes' clients fill the gap through `room:catchup`). The stream readers it
+ * duplicates keep the offline queue, so they resume from their last offset after a blip; they are
+ * remembered so they can be closed.
+ */
+function failFastPublisher(client: Redis): { publisher: Redis; duplicates: Redis[] } {
+  const duplicates: Redis[] = [];
+  const publisher = new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop === 'duplicate') {
+        return (...args: Parameters<Redis['duplicate']>) => {
+          const copy = target.duplicate(...args) as Redis;
+          // The adapter's reader calls disconnect() once aborted; after our own close that would throw.
+          copy.disconnect = async () => {
+            if (copy.isOpen) copy.destroy();
+          };
+          duplicates.push(copy);
+          return copy;
+        };
+      }
+      const value = Reflect.get(target, prop, receiver === publisher ? target : receiver);
+      if (typeof value !== 'function') return value;
+      if (typeof prop === 'string' && PUBLISHING.has(prop)) {
+        return (...args: unknown[]) =>
+          target.isReady ? (value as (...a: unknown[]) => unknown).apply(target, args) : Promise.reject(new Error('redis is not connected'));
+      }
+      return (value as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+  return { publisher, duplicates };
+}
+
 export function attachAdapter(app: FastifyInstance, io: EngawaServer): void {
   const kind = app.config.SOCKET_ADAPTER;
   let status: () => AdapterStatus = () => 'none';
@@ -39,14 +78,17 @@ export function attachAdapter(app: FastifyInstance, io: EngawaServer): void {
     client.on('ready', () => app.log.info('redis adapter connected'));
     // Not awaited: the app starts (and serves this node's sockets) while Redis is still coming up.
     client.connect().catch((err: Error) => app.log.warn({ err: { message: err.message } }, 'redis adapter could not connect yet'));
-    io.adapter(createRedisStreamsAdapter(client, REDIS_STREAM_OPTIONS));
+    const { publisher, duplicates } = failFastPublisher(client);
+    io.adapter(createRedisStreamsAdapter(publisher, REDIS_STREAM_OPTIONS));
     status = () => (client.isReady ? 'up' : 'degraded');
     closeClients = async () => {
-      try {
-        await client.close();
-      } catch {
-        client.destroy();
+      for (const d of duplicates) if (d.isOpen) d.destroy();
+      if (!client.isReady) {
+        if (client.isOpen) client.destroy();
+        return;
       }
+      await Promise.race([client.close(), new Promise((r) => setTimeout(r, 2_000).unref())]).catch(() => {});
+      if (client.isOpen) client.destroy();
     };
   } else if (kind === 'postgres') {
     io.adapter(

@@ -106,6 +106,25 @@ function twoNodeSuite(name: string, env: () => Record<string, string>) {
   });
 }
 
+describe('Redis unreachable', () => {
+  it('the node still serves HTTP and its own sockets; /readyz reports the adapter degraded; close is clean', async () => {
+    const s = await startTestServer({ SOCKET_ADAPTER: 'redis', REDIS_URL: 'redis://127.0.0.1:1' });
+    try {
+      const ready = await s.app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json()).toMatchObject({ database: 'up', adapter: 'degraded' });
+      const alice = await newUser(s.app);
+      const room = await newRoom(s.db, { members: [{ id: alice.id }] });
+      const so = await connectSocket(s.url, alice.token);
+      const ack = await so.emitWithAck('message:send', { roomId: room.id, body: 'alone', clientId: newClientId() });
+      so.close();
+      expect(ack.ok).toBe(true);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 let redisUrl = '';
 beforeAll(async () => {
   redisUrl = await ensureRedis();

@@ -79,6 +79,21 @@ describe('rooms', () => {
     expect((await s.app.inject({ method: 'GET', url: '/api/rooms' })).statusCode).toBe(401);
   });
 
+  it("my own messages are read when I was caught up; a newcomer starts with nothing unread", async () => {
+    const room = await newRoom(s.db, { members: [{ id: mod.id, roomRole: 'moderator' }, { id: member.id }] });
+    await post(`/api/rooms/${room.id}/messages`, mod, { body: 'a', clientId: newClientId() });
+    await post(`/api/rooms/${room.id}/messages`, mod, { body: 'b', clientId: newClientId() });
+    expect((await get(`/api/rooms/${room.id}`, mod)).json()).toMatchObject({ lastSeq: 2, unread: 0 });
+    await post(`/api/rooms/${room.id}/messages`, member, { body: 'c', clientId: newClientId() });
+    // member had not read a and b: sending does not mark them read.
+    expect((await get(`/api/rooms/${room.id}`, member)).json()).toMatchObject({ lastSeq: 3, unread: 3 });
+    expect((await get(`/api/rooms/${room.id}`, mod)).json()).toMatchObject({ unread: 1 });
+    const late = await newUser(s.app);
+    expect((await post(`/api/rooms/${room.id}/members`, mod, { userId: late.id })).statusCode).toBe(201);
+    expect((await get(`/api/rooms/${room.id}`, late)).json()).toMatchObject({ lastSeq: 3, unread: 0 });
+    expect((await get(`/api/rooms/${room.id}/messages`, late)).json().messages).toHaveLength(3);
+  });
+
   it('read marker never moves backwards and is clamped to lastSeq', async () => {
     const room = await newRoom(s.db, { members: [{ id: mod.id, roomRole: 'moderator' }, { id: member.id }] });
     for (let i = 0; i < 4; i++) await post(`/api/rooms/${room.id}/messages`, mod, { body: `m${i}`, clientId: newClientId() });

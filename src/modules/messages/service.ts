@@ -204,7 +204,16 @@ async function insertMessage(trx: Transaction<DB>, app: FastifyInstance, actor: 
     .where('id', '=', input.roomId)
     .returning('last_seq')
     .executeTakeFirstOrThrow();
+  // In the same statement: a sender who had read everything before has also read their own message.
   const row = await trx
+    .with('read_own', (db) =>
+      db
+        .updateTable('room_members')
+        .set({ last_read_seq: seq })
+        .where('room_id', '=', input.roomId)
+        .where('user_id', '=', actor.id)
+        .where('last_read_seq', '=', seq - 1),
+    )
     .insertInto('messages')
     .values({
       room_id: input.roomId,

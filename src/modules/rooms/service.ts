@@ -158,7 +158,13 @@ export async function addMember(app: FastifyInstance, actor: Actor, roomId: stri
   try {
     row = await app.db
       .insertInto('room_members')
-      .values({ room_id: roomId, user_id: user.id, room_role: roomRole, last_read_seq: 0 })
+      // A newcomer starts with nothing unread: the history is there to read, not a pile of badges.
+      .values({
+        room_id: roomId,
+        user_id: user.id,
+        room_role: roomRole,
+        last_read_seq: sql<number>`(select last_seq from rooms where id = ${roomId})`,
+      })
       .onConflict((oc) => oc.doNothing())
       .returningAll()
       .executeTakeFirst();
