@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { en } from '../../web/src/i18n/en.js';
 import { ja } from '../../web/src/i18n/ja.js';
 import { userChannel } from '../../src/realtime/channels.js';
 import { newUser, type TestUser } from '../helpers/factories.js';
@@ -298,6 +299,9 @@ describe('web client (Chromium)', () => {
     await mod.getByRole('link', { name: ja.navRooms, exact: true }).click();
     await mod.getByRole('link', { name: new RegExp(roomName) }).click();
     await mod.locator('.message-list p.body', { hasText: XSS }).waitFor();
+    await member.getByRole('button', { name: ja.languageLabel }).click();
+    await member.getByRole('heading', { name: en.bookingTitle }).waitFor();
+    expect(await member.evaluate(() => (globalThis as any).document.documentElement.lang)).toBe('en');
     for (const w of watched) {
       expect(w.dialogs).toEqual([]);
       expect(w.errors).toEqual([]);

@@ -1,4 +1,4 @@
-import type { Dict } from './ja';
+import type { Dict } from './ja.js';
 
 /** English. Same keys as ja.ts (the type makes a missing key a build error). */
 export const en: Dict = {
