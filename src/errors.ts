@@ -66,5 +66,5 @@ export function isDbUnavailable(err: unknown): boolean {
   const sys = (err as { code?: unknown } | null)?.code;
   if (sys === 'ECONNREFUSED' || sys === 'ECONNRESET' || sys === 'ETIMEDOUT' || sys === 'EPIPE') return true;
   const msg = err instanceof Error ? err.message : '';
-  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(msg);
+  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|not queryable/i.test(msg);
 }

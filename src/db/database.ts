@@ -21,6 +21,10 @@ export function createDatabase(connectionString: string, opts: { max?: number } 
   });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => {});
+  // A checked-out client (e.g. inside a transaction, between statements) losing its connection emits
+  // 'error' with no pool listener attached: without this the restart of PostgreSQL crashes the process.
+  // The failed query rejects on its own, and the pool drops the dead client on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return { db, pool };
 }
