@@ -63,7 +63,9 @@ describe('socket events', () => {
       }
       // Unknown events and events without an ack callback are ignored; the socket still works.
       a.emit('nope:nothing', { x: 1 });
+      const noAckStored = waitForEvent(a, 'message:new', (m: any) => m.body === 'no ack');
       a.emit('message:send', { roomId: room.id, body: 'no ack', clientId: newClientId() });
+      await noAckStored;
       a.emit('typing', 'garbage');
       const ok = await a.emitWithAck('message:send', { roomId: room.id, body: 'still here', clientId: newClientId() });
       expect(ok.ok).toBe(true);
