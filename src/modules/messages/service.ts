@@ -100,8 +100,6 @@ export interface SendResult {
 export async function sendMessage(app: FastifyInstance, actor: Actor, input: SendInput): Promise<SendResult> {
   const { db } = app;
   const access = await requireMember(db, actor, input.roomId);
-  const earlier = await findByClientId(db, actor, input);
-  if (earlier) return { message: toMessage(earlier, actor, access.isModerator), created: false };
   if (input.replyTo) {
     const parent = await db
       .selectFrom('messages')
@@ -149,54 +147,44 @@ async function findByClientId(db: Database, actor: Actor, input: SendInput): Pro
 
 async function insertMessage(trx: Transaction<DB>, app: FastifyInstance, actor: Actor, input: SendInput): Promise<MessageRow> {
   // Serialises this user's sends across every node: idempotency, slow mode and rate limit hold.
+  // (A separate statement: the next one's snapshot must be taken after the lock is held.)
   await sql`select pg_advisory_xact_lock(hashtextextended(${'engawa:send:' + actor.id}, 0))`.execute(trx);
-  const existing = await trx
-    .selectFrom('messages')
-    .select('id')
-    .where('author_id', '=', actor.id)
-    .where('client_id', '=', input.clientId)
-    .executeTakeFirst();
-  if (existing) throw new DuplicateSend();
-
-  // The member row is locked for the rest of the transaction: a removal or mute waits for this send.
+  const { count, seconds } = app.config.MESSAGE_RATE_LIMIT;
+  const recent = sql`select created_at from messages where author_id = ${actor.id}
+    and created_at > now() - make_interval(secs => ${seconds}) order by created_at desc limit ${count}`;
+  // Membership (row locked: a removal or mute waits for this send), the room's state, an earlier
+  // send with this clientId, and the user's recent messages, in one round trip.
   const found = await trx
     .selectFrom('room_members')
     .innerJoin('rooms', 'rooms.id', 'room_members.room_id')
     .selectAll('room_members')
-    .select(['rooms.archived', 'rooms.locked', 'rooms.slow_mode_seconds', sql<Date>`now()`.as('now')])
+    .select([
+      'rooms.archived',
+      'rooms.locked',
+      'rooms.slow_mode_seconds',
+      sql<Date>`now()`.as('now'),
+      sql<string | null>`(select room_id from messages where author_id = ${actor.id} and client_id = ${input.clientId})`.as('earlier_room'),
+      sql<number>`(select count(*)::int from (${recent}) r)`.as('recent_count'),
+      sql<Date | null>`(select min(created_at) from (${recent}) r)`.as('recent_oldest'),
+    ])
     .where('room_members.room_id', '=', input.roomId)
     .where('room_members.user_id', '=', actor.id)
     .forUpdate('room_members')
     .executeTakeFirst();
   if (!found) throw notFound('Room not found');
-  const { archived, locked: roomLocked, slow_mode_seconds, now, ...member } = found;
+  const { archived, locked: roomLocked, slow_mode_seconds, now, earlier_room, recent_count, recent_oldest, ...member } = found;
+  if (earlier_room === input.roomId) throw new DuplicateSend();
+  if (earlier_room !== null) throw conflict('This clientId was already used for another room');
   const isModerator = isRoomModerator(actor.role, member.room_role);
   assertCanWrite({ archived, locked: roomLocked }, member, isModerator, now);
-
   if (!isModerator && slow_mode_seconds > 0 && member.last_sent_at) {
     const wait = member.last_sent_at.getTime() + slow_mode_seconds * 1000 - now.getTime();
     if (wait > 0) throw slowedDown(wait, 'This room is in slow mode; please wait a moment');
   }
-  const { count, seconds } = app.config.MESSAGE_RATE_LIMIT;
-  const recent = await trx
-    .selectFrom('messages')
-    .select('created_at')
-    .where('author_id', '=', actor.id)
-    .where('created_at', '>', sql<Date>`${now}::timestamptz - make_interval(secs => ${seconds})`)
-    .orderBy('created_at', 'desc')
-    .limit(count)
-    .execute();
-  if (recent.length >= count) {
-    const oldest = recent[count - 1].created_at.getTime();
-    throw slowedDown(oldest + seconds * 1000 - now.getTime(), 'You are sending messages too fast; please wait a moment');
+  if (recent_count >= count && recent_oldest) {
+    throw slowedDown(recent_oldest.getTime() + seconds * 1000 - now.getTime(), 'You are sending messages too fast; please wait a moment');
   }
 
-  await trx
-    .updateTable('room_members')
-    .set({ last_sent_at: now })
-    .where('room_id', '=', input.roomId)
-    .where('user_id', '=', actor.id)
-    .execute();
   // Taken last, so the room's row lock (which orders the log) is held as briefly as possible.
   const { last_seq: seq } = await trx
     .updateTable('rooms')
@@ -204,15 +192,18 @@ async function insertMessage(trx: Transaction<DB>, app: FastifyInstance, actor: 
     .where('id', '=', input.roomId)
     .returning('last_seq')
     .executeTakeFirstOrThrow();
-  // In the same statement: a sender who had read everything before has also read their own message.
+  // In the same statement: the slow-mode clock, and a sender who had read everything before has
+  // also read their own message.
   const row = await trx
-    .with('read_own', (db) =>
+    .with('touch_member', (db) =>
       db
         .updateTable('room_members')
-        .set({ last_read_seq: seq })
+        .set({
+          last_sent_at: now,
+          last_read_seq: sql<number>`case when last_read_seq = ${seq - 1} then ${seq}::bigint else last_read_seq end`,
+        })
         .where('room_id', '=', input.roomId)
-        .where('user_id', '=', actor.id)
-        .where('last_read_seq', '=', seq - 1),
+        .where('user_id', '=', actor.id),
     )
     .insertInto('messages')
     .values({
