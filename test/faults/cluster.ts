@@ -80,9 +80,9 @@ export interface Node {
 }
 
 /** Starts `node dist/src/main.js` and resolves once /healthz answers. */
-export async function startNode(env: Record<string, string>): Promise<Node> {
+export async function startNode(env: Record<string, string>, opts: { dataDir?: string } = {}): Promise<Node> {
   const port = await freePort();
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'engawa-node-'));
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'engawa-node-'));
   const proc = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
     env: {
@@ -106,7 +106,7 @@ export async function startNode(env: Record<string, string>): Promise<Node> {
   const exited = new Promise<number | string>((resolve) => {
     proc.once('exit', (c, signal) => {
       code = c ?? signal ?? 'unknown';
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
       resolve(code);
     });
   });
@@ -188,6 +188,8 @@ export class Member {
   /** The node this member is connected to now. */
   url = '';
   readonly seen = new Map<number, string>();
+  /** Messages this member first got from room:catchup rather than live. */
+  viaCatchUp = 0;
   /** Highest seq up to which nothing is missing. */
   contiguous = 0;
   readonly acked: Array<{ clientId: string; id: string; seq: number }> = [];
@@ -255,7 +257,10 @@ export class Member {
           const ack: Ack = await this.socket.timeout(5_000).emitWithAck('room:catchup', { roomId: this.roomId, afterSeq: this.contiguous });
           if (!ack.ok) return;
           const before = this.contiguous;
-          for (const m of ack.messages ?? []) this.seen.set(m.seq, m.id);
+          for (const m of ack.messages ?? []) {
+            if (!this.seen.has(m.seq)) this.viaCatchUp++;
+            this.seen.set(m.seq, m.id);
+          }
           while (this.seen.has(this.contiguous + 1)) this.contiguous++;
           if ((ack.messages?.length ?? 0) < 200 || this.contiguous === before) return;
         }

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, startTestServer, type TestServer } from '../helpers/server.js';
+import { newRoom, newUser } from '../helpers/factories.js';
+import { ensureBuilt, getJson, Member, startNode, startRedis, tempDataDir, waitFor, type Node, type RedisServer } from './cluster.js';
+
+const MEMBERS = 20;
+
+let database: { url: string; drop: () => Promise<void> };
+let factory: TestServer;
+let redis: RedisServer;
+let nodes: Node[] = [];
+const members: Member[] = [];
+
+beforeAll(async () => {
+  await ensureBuilt();
+  database = await createTestDatabase();
+  factory = await startTestServer({}, { databaseUrl: database.url });
+  redis = await startRedis();
+  const env = { DATABASE_URL: database.url, REDIS_URL: redis.url, SOCKET_ADAPTER: 'redis' };
+  nodes = await Promise.all([startNode(env), startNode(env)]);
+}, 240_000);
+
+afterAll(async () => {
+  for (const m of members) m.close();
+  await Promise.all(nodes.map((n) => n.stop()));
+  await redis?.stop();
+  await factory?.close();
+  await database?.drop();
+});
+
+describe('SIGTERM during traffic', () => {
+  it('lets in-flight acks complete or fail cleanly, exits 0 within 10 s, and clients carry on on the other node', async () => {
+    const [a, b] = nodes;
+    const users = await Promise.all(Array.from({ length: MEMBERS }, () => newUser(factory.app)));
+    const room = await newRoom(factory.db, { members: users.map((u) => ({ id: u.id })) });
+    const live = () => nodes.filter((n) => n.exitCode() === undefined).map((n) => n.url);
+    users.forEach((u) => members.push(new Member(u.token, room.id, live)));
+    // Everyone starts on node A, the one that is stopped.
+    await Promise.all(members.map((m) => m.connect(0)));
+    expect(members.every((m) => m.url === a.url)).toBe(true);
+
+    let stop = false;
+    const sending = Promise.all(
+      members.map(async (m, i) => {
+        // Back to back: at any moment several sends are in flight on node A.
+        for (let k = 0; !stop && k < 500; k++) await m.send(`message ${k} from member ${i}`, randomUUID());
+      }),
+    );
+    await waitFor('steady traffic on node A', () => members.reduce((n, m) => n + m.acked.length, 0) >= 60, 30_000, 10);
+
+    const termAt = Date.now();
+    a.proc.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+    expect(Date.now() - termAt).toBeLessThan(10_000);
+
+    // Members reconnect to node B and keep sending there.
+    const afterExit = members.reduce((n, m) => n + m.acked.length, 0);
+    await waitFor('traffic on node B', () => members.reduce((n, m) => n + m.acked.length, 0) >= afterExit + 40, 30_000);
+    stop = true;
+    await sending;
+
+    expect(members.every((m) => m.url === b.url)).toBe(true);
+    expect(members.flatMap((m) => m.failures)).toEqual([]);
+    // A refused send says why (retry elsewhere); nothing else went wrong.
+    const refused = new Set(members.flatMap((m) => m.refusals.map((r) => r.code)));
+    for (const code of refused) expect(code).toBe('UNAVAILABLE');
+    // Every acked message is stored exactly once (retries reused their clientId), the log has no gaps,
+    // and every member holds all of it.
+    const acked = members.flatMap((m) => m.acked);
+    const rows = await factory.db.selectFrom('messages').select(['id', 'seq', 'client_id']).where('room_id', '=', room.id).orderBy('seq').execute();
+    expect(rows).toHaveLength(acked.length);
+    expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i + 1));
+    const byClientId = new Map(rows.map((r) => [r.client_id, r]));
+    for (const ack of acked) expect(byClientId.get(ack.clientId)).toMatchObject({ id: ack.id, seq: ack.seq });
+    await waitFor('every member to hold the complete log', () => members.every((m) => m.contiguous === rows.length), 20_000);
+  }, 120_000);
+
+  it('in embedded mode stops the embedded PostgreSQL too, and exits 0', async () => {
+    const dataDir = tempDataDir();
+    try {
+      const node = await startNode({}, { dataDir });
+      expect(await getJson(`${node.url}/readyz`)).toMatchObject({ status: 200, body: { database: 'up' } });
+      const pidFile = path.join(dataDir, 'postgres', 'postmaster.pid');
+      expect(existsSync(pidFile)).toBe(true);
+      const termAt = Date.now();
+      node.proc.kill('SIGTERM');
+      expect(await node.exited).toBe(0);
+      expect(Date.now() - termAt).toBeLessThan(10_000);
+      // PostgreSQL removes its pid file when it has shut down cleanly.
+      expect(existsSync(pidFile)).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
