@@ -185,7 +185,7 @@ describe('edit and delete', () => {
       [2, null, true],
     ]);
     const audit = await s.db.selectFrom('audit_log').select(['action', 'actor_id']).where('target_message_id', '=', b.id).execute();
-    expect(audit).toEqual([{ action: 'message.delete', actor_id: mod.id }]);
+    expect(audit).toEqual([{ action: 'message_delete', actor_id: mod.id }]);
     // A room moderator cannot delete a message of a moderator of equal standing.
     const mod2 = await newUser(s.app, { role: 'moderator' });
     await s.db.insertInto('room_members').values({ room_id: room.id, user_id: mod2.id, room_role: 'moderator', last_read_seq: 0 }).execute();

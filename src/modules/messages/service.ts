@@ -5,6 +5,7 @@ import type { DB, MessageRow, RoomMemberRow, RoomRow } from '../../db/schema.js'
 import { DomainError, conflict, forbidden, locked, notFound } from '../../errors.js';
 import type { Actor } from '../auth/actor.js';
 import type { PublicUser } from '../auth/user.js';
+import { writeAudit } from '../moderation/audit.js';
 import { handleScreenedMessage } from '../moderation/auto-flag.js';
 import { screenBody, type Screening } from '../moderation/screen.js';
 import { isRoomModerator, requireMember, standing, type RoomAccess } from '../rooms/access.js';
@@ -299,10 +300,7 @@ export async function deleteMessage(app: FastifyInstance, actor: Actor, messageI
       .returning(['id', 'room_id', 'seq'])
       .executeTakeFirst();
     if (done && !byAuthor) {
-      await trx
-        .insertInto('audit_log')
-        .values({ actor_id: actor.id, action: 'message.delete', room_id: row.room_id, target_user_id: row.author_id, target_message_id: row.id })
-        .execute();
+      await writeAudit(trx, { actorId: actor.id, action: 'message_delete', roomId: row.room_id, targetUserId: row.author_id, targetMessageId: row.id });
     }
     return done;
   });
