@@ -3,6 +3,7 @@ import type { Socket } from 'socket.io';
 import { toErrorResponse } from '../http/errors.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Ack } from './events.js';
+import { socketReady } from './server.js';
 
 /**
  * One wrapper for every client→server event: parses the payload with the event's zod schema,
@@ -19,6 +20,7 @@ export function handle<S extends z.ZodType, R extends object>(
   socket.on(event, async (payload: unknown, ack?: unknown) => {
     const reply = typeof ack === 'function' ? (ack as Ack<R>) : undefined;
     try {
+      await socketReady(socket);
       const input = schema.parse(payload);
       const result = await run(input);
       reply?.({ ok: true, ...(result ?? {}) } as { ok: true } & R);

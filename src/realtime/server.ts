@@ -12,6 +12,36 @@ export type SocketRegistrar = (app: FastifyInstance, socket: EngawaSocket) => vo
 
 export const MAX_SOCKET_FRAME_BYTES = 64 * 1024;
 
+const setupOf = new WeakMap<object, Promise<void>>();
+/** Resolves once the socket has joined its channels (immediately for unknown sockets). */
+export const socketReady = (socket: object): Promise<void> => setupOf.get(socket) ?? Promise.resolve();
+
+/**
+ * Joins the user's channel first, then the rooms the database lists, then reads the list again and
+ * leaves any room the user was removed from meanwhile: a removal's `leaveRoom` that ran before this
+ * socket was in a room channel cannot leave a stale join behind (it commits before the second read,
+ * or its leave runs after this socket is in the channel).
+ */
+async function joinChannels(app: FastifyInstance, socket: EngawaSocket): Promise<void> {
+  const userId = socket.data.userId;
+  const memberships = () =>
+    app.db.selectFrom('room_members').select(['room_id', 'room_role']).where('user_id', '=', userId).execute();
+  await socket.join(userChannel(userId));
+  const user = await app.db.selectFrom('users').select(['role']).where('id', '=', userId).executeTakeFirstOrThrow();
+  const rooms = await memberships();
+  const channels: string[] = [];
+  if (isStaff(user.role)) channels.push(STAFF_CHANNEL);
+  for (const r of rooms) {
+    channels.push(roomChannel(r.room_id));
+    if (r.room_role === 'moderator' || isGlobalModerator(user.role)) channels.push(roomModsChannel(r.room_id));
+  }
+  await socket.join(channels);
+  const now = new Set((await memberships()).map((r) => r.room_id));
+  for (const r of rooms) {
+    if (!now.has(r.room_id)) await Promise.all([socket.leave(roomChannel(r.room_id)), socket.leave(roomModsChannel(r.room_id))]);
+  }
+}
+
 /** Socket.IO on the same HTTP server, handshake authenticated with the access token from `auth`. */
 export function createSocketServer(app: FastifyInstance): EngawaServer {
   const allowed = app.config.ALLOWED_ORIGINS;
@@ -48,28 +78,16 @@ export function createSocketServer(app: FastifyInstance): EngawaServer {
     }
   });
 
-  io.on('connection', async (socket) => {
+  io.on('connection', (socket) => {
     const userId = socket.data.userId;
-    // Handlers are registered at once so no early event is lost; each re-checks the database.
-    for (const register of app.socketRegistrars) register(app, socket);
-    try {
-      const user = await app.db.selectFrom('users').select(['role']).where('id', '=', userId).executeTakeFirstOrThrow();
-      const rooms = await app.db
-        .selectFrom('room_members')
-        .select(['room_id', 'room_role'])
-        .where('user_id', '=', userId)
-        .execute();
-      const channels = [userChannel(userId)];
-      if (isStaff(user.role)) channels.push(STAFF_CHANNEL);
-      for (const r of rooms) {
-        channels.push(roomChannel(r.room_id));
-        if (r.room_role === 'moderator' || isGlobalModerator(user.role)) channels.push(roomModsChannel(r.room_id));
-      }
-      await socket.join(channels);
-    } catch (err) {
-      app.log.warn({ err, socketId: socket.id }, 'socket setup failed; disconnecting');
+    // Handlers are registered at once so no early event is lost; `handle` makes each wait for the
+    // joins below (a `room:catchup` sent right after connect then covers everything it missed).
+    const ready = joinChannels(app, socket).catch((err: unknown) => {
+      app.log.warn({ err, socketId: socket.id, userId }, 'socket setup failed; disconnecting');
       socket.disconnect(true);
-    }
+    });
+    setupOf.set(socket, ready);
+    for (const register of app.socketRegistrars) register(app, socket);
   });
   return io;
 }
