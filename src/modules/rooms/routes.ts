@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
   addMemberBody,
+  errorResponses,
   createRoomBody,
   memberParams,
   memberSchema,
@@ -21,20 +22,20 @@ export const roomsRoutes: FastifyPluginAsyncZod = async (app) => {
     '/rooms',
     {
       preHandler: app.requireRole('moderator'),
-      schema: { tags, security, body: createRoomBody, response: { 201: roomSchema } },
+      schema: { tags, security, body: createRoomBody, response: { 201: roomSchema, ...errorResponses } },
     },
     async (request, reply) => reply.status(201).send(await createRoom(app, request.actor, request.body)),
   );
 
   app.get(
     '/rooms',
-    { preHandler: app.authenticate, schema: { tags, security, response: { 200: z.object({ rooms: z.array(roomSchema) }) } } },
+    { preHandler: app.authenticate, schema: { tags, security, response: { 200: z.object({ rooms: z.array(roomSchema) }), ...errorResponses } } },
     async (request) => ({ rooms: await listRooms(app.db, request.actor) }),
   );
 
   app.get(
     '/rooms/:id',
-    { preHandler: app.authenticate, schema: { tags, security, params: roomIdParams, response: { 200: roomSchema } } },
+    { preHandler: app.authenticate, schema: { tags, security, params: roomIdParams, response: { 200: roomSchema, ...errorResponses } } },
     async (request) => getRoom(app.db, request.actor, request.params.id),
   );
 
@@ -42,7 +43,7 @@ export const roomsRoutes: FastifyPluginAsyncZod = async (app) => {
     '/rooms/:id',
     {
       preHandler: app.authenticate,
-      schema: { tags, security, params: roomIdParams, body: updateRoomBody, response: { 200: roomSchema } },
+      schema: { tags, security, params: roomIdParams, body: updateRoomBody, response: { 200: roomSchema, ...errorResponses } },
     },
     async (request) => updateRoom(app, request.actor, request.params.id, request.body),
   );
@@ -51,7 +52,7 @@ export const roomsRoutes: FastifyPluginAsyncZod = async (app) => {
     '/rooms/:id/members',
     {
       preHandler: app.authenticate,
-      schema: { tags, security, params: roomIdParams, response: { 200: z.object({ members: z.array(memberSchema) }) } },
+      schema: { tags, security, params: roomIdParams, response: { 200: z.object({ members: z.array(memberSchema) }), ...errorResponses } },
     },
     async (request) => ({ members: await listMembers(app.db, request.actor, request.params.id) }),
   );
@@ -60,14 +61,14 @@ export const roomsRoutes: FastifyPluginAsyncZod = async (app) => {
     '/rooms/:id/members',
     {
       preHandler: app.authenticate,
-      schema: { tags, security, params: roomIdParams, body: addMemberBody, response: { 201: memberSchema } },
+      schema: { tags, security, params: roomIdParams, body: addMemberBody, response: { 201: memberSchema, ...errorResponses } },
     },
     async (request, reply) => reply.status(201).send(await addMember(app, request.actor, request.params.id, request.body)),
   );
 
   app.delete(
     '/rooms/:id/members/:userId',
-    { preHandler: app.authenticate, schema: { tags, security, params: memberParams, response: { 204: z.null() } } },
+    { preHandler: app.authenticate, schema: { tags, security, params: memberParams, response: { 204: z.null(), ...errorResponses } } },
     async (request, reply) => {
       await removeMember(app, request.actor, request.params.id, request.params.userId);
       return reply.status(204).send(null);
@@ -78,7 +79,7 @@ export const roomsRoutes: FastifyPluginAsyncZod = async (app) => {
     '/rooms/:id/read',
     {
       preHandler: app.authenticate,
-      schema: { tags, security, params: roomIdParams, body: readMarkerBody, response: { 204: z.null() } },
+      schema: { tags, security, params: roomIdParams, body: readMarkerBody, response: { 204: z.null(), ...errorResponses } },
     },
     async (request, reply) => {
       await markRead(app.db, request.actor, request.params.id, request.body.seq);
