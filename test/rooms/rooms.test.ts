@@ -200,3 +200,43 @@ describe('members', () => {
     expect((await del(`/api/rooms/${room.id}/members/me`, member)).statusCode).toBe(404);
   });
 });
+
+describe('bad ids on every route', () => {
+  it('a malformed id in the path gets 400 VALIDATION on every rooms/messages route; an unknown one 404', async () => {
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const routes: Array<['GET' | 'POST' | 'PATCH' | 'DELETE', string, object | undefined]> = [
+      ['GET', '/api/rooms/ID', undefined],
+      ['PATCH', '/api/rooms/ID', { name: 'x' }],
+      ['GET', '/api/rooms/ID/members', undefined],
+      ['POST', '/api/rooms/ID/members', { userId: member.id }],
+      ['DELETE', '/api/rooms/ID/members/me', undefined],
+      ['POST', '/api/rooms/ID/read', { seq: 1 }],
+      ['GET', '/api/rooms/ID/messages', undefined],
+      ['POST', '/api/rooms/ID/messages', { body: 'x', clientId: newClientId() }],
+      ['PATCH', '/api/messages/ID', { body: 'x' }],
+      ['DELETE', '/api/messages/ID', undefined],
+      ['GET', '/api/messages/ID/replies', undefined],
+    ];
+    for (const [method, path, payload] of routes) {
+      const bad = await s.app.inject({ method, url: path.replace('ID', 'not-a-uuid'), headers: mod.headers, payload });
+      expect(bad.statusCode, `${method} ${path} malformed`).toBe(400);
+      expect(bad.json().error.code).toBe('VALIDATION');
+      const missing = await s.app.inject({ method, url: path.replace('ID', unknown), headers: mod.headers, payload });
+      expect(missing.statusCode, `${method} ${path} unknown`).toBe(404);
+      const anonymous = await s.app.inject({ method, url: path.replace('ID', unknown), payload });
+      expect(anonymous.statusCode, `${method} ${path} without a token`).toBe(401);
+    }
+  });
+
+  it('in an archived room edits and deletes get 423 too; in a locked room members cannot edit', async () => {
+    const room = await newRoom(s.db, { members: [{ id: mod.id, roomRole: 'moderator' }, { id: member.id }] });
+    const m = (await post(`/api/rooms/${room.id}/messages`, member, { body: 'before', clientId: newClientId() })).json();
+    await patch(`/api/rooms/${room.id}`, mod, { locked: true });
+    expect((await patch(`/api/messages/${m.id}`, member, { body: 'during lock' })).statusCode).toBe(423);
+    await patch(`/api/rooms/${room.id}`, mod, { locked: false, archived: true });
+    expect((await patch(`/api/messages/${m.id}`, member, { body: 'archived' })).statusCode).toBe(423);
+    expect((await del(`/api/messages/${m.id}`, member)).statusCode).toBe(423);
+    const row = await s.db.selectFrom('messages').select(['body', 'deleted_at']).where('id', '=', m.id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ body: 'before', deleted_at: null });
+  });
+});
