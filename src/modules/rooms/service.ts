@@ -95,14 +95,18 @@ export async function updateRoom(app: FastifyInstance, actor: Actor, roomId: str
     ...(input.membersCanStartCalls !== undefined && { members_can_start_calls: input.membersCanStartCalls }),
     ...(input.archived !== undefined && { archived: input.archived }),
   };
-  const room =
-    Object.keys(values).length === 0
-      ? await app.db.selectFrom('rooms').selectAll().where('id', '=', roomId).executeTakeFirstOrThrow()
-      : await app.db.updateTable('rooms').set(values).where('id', '=', roomId).returningAll().executeTakeFirstOrThrow();
-  const moderation = (['locked', 'slowModeSeconds', 'archived'] as const).filter((k) => input[k] !== undefined);
-  if (moderation.length > 0) {
-    await writeAudit(app.db, { actorId: actor.id, action: 'room_update', roomId, reason: moderation.map((k) => `${k}=${input[k]}`).join(', ') });
+  if (Object.keys(values).length === 0) {
+    const room = await app.db.selectFrom('rooms').selectAll().where('id', '=', roomId).executeTakeFirstOrThrow();
+    return toRoom(room, member);
   }
+  const moderation = (['locked', 'slowModeSeconds', 'archived'] as const).filter((k) => input[k] !== undefined);
+  const room = await app.db.transaction().execute(async (trx) => {
+    const room = await trx.updateTable('rooms').set(values).where('id', '=', roomId).returningAll().executeTakeFirstOrThrow();
+    if (moderation.length > 0) {
+      await writeAudit(trx, { actorId: actor.id, action: 'room_update', roomId, reason: moderation.map((k) => `${k}=${input[k]}`).join(', ') });
+    }
+    return room;
+  });
   await broadcastRoomUpdated(app, room);
   return toRoom(room, member);
 }
