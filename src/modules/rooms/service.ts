@@ -205,14 +205,16 @@ export async function removeMember(app: FastifyInstance, actor: Actor, roomId: s
   } else {
     await requireMember(app.db, actor, roomId);
   }
-  const deleted = await app.db
-    .deleteFrom('room_members')
-    .where('room_id', '=', roomId)
-    .where('user_id', '=', targetId)
-    .returning('user_id')
-    .executeTakeFirst();
-  if (!deleted) throw notFound('Not a member of this room');
-  if (targetId !== actor.id) await writeAudit(app.db, { actorId: actor.id, action: 'member_remove', roomId, targetUserId: targetId });
+  await app.db.transaction().execute(async (trx) => {
+    const deleted = await trx
+      .deleteFrom('room_members')
+      .where('room_id', '=', roomId)
+      .where('user_id', '=', targetId)
+      .returning('user_id')
+      .executeTakeFirst();
+    if (!deleted) throw notFound('Not a member of this room');
+    if (targetId !== actor.id) await writeAudit(trx, { actorId: actor.id, action: 'member_remove', roomId, targetUserId: targetId });
+  });
   await app.realtime.leaveRoom(targetId, roomId);
   const payload = { roomId, userId: targetId };
   app.realtime.toRoom(roomId, 'member:left', payload);
