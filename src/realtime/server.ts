@@ -13,32 +13,39 @@ export type SocketRegistrar = (app: FastifyInstance, socket: EngawaSocket) => vo
 export const MAX_SOCKET_FRAME_BYTES = 64 * 1024;
 
 const setupOf = new WeakMap<object, Promise<void>>();
-/** Resolves once the socket has joined its channels (immediately for unknown sockets). */
+/** Resolves once the socket's channels are settled (immediately for unknown sockets). */
 export const socketReady = (socket: object): Promise<void> => setupOf.get(socket) ?? Promise.resolve();
 
+const membershipsOf = (app: FastifyInstance, userId: string) =>
+  app.db.selectFrom('room_members').select(['room_id', 'room_role']).where('user_id', '=', userId).execute();
+
 /**
- * Joins the user's channel first, then the rooms the database lists, then reads the list again and
- * leaves any room the user was removed from meanwhile: a removal's `leaveRoom` that ran before this
- * socket was in a room channel cannot leave a stale join behind (it commits before the second read,
- * or its leave runs after this socket is in the channel).
+ * Before the client is told it is connected: joins the user's channel, staff channel and every
+ * room the database lists, so from its `connect` on the client receives everything of its rooms.
  */
 async function joinChannels(app: FastifyInstance, socket: EngawaSocket): Promise<void> {
   const userId = socket.data.userId;
-  const memberships = () =>
-    app.db.selectFrom('room_members').select(['room_id', 'room_role']).where('user_id', '=', userId).execute();
-  await socket.join(userChannel(userId));
   const user = await app.db.selectFrom('users').select(['role']).where('id', '=', userId).executeTakeFirstOrThrow();
-  const rooms = await memberships();
-  const channels: string[] = [];
+  const channels = [userChannel(userId)];
   if (isStaff(user.role)) channels.push(STAFF_CHANNEL);
-  for (const r of rooms) {
+  for (const r of await membershipsOf(app, userId)) {
     channels.push(roomChannel(r.room_id));
     if (r.room_role === 'moderator' || isGlobalModerator(user.role)) channels.push(roomModsChannel(r.room_id));
   }
   await socket.join(channels);
-  const now = new Set((await memberships()).map((r) => r.room_id));
-  for (const r of rooms) {
-    if (!now.has(r.room_id)) await Promise.all([socket.leave(roomChannel(r.room_id)), socket.leave(roomModsChannel(r.room_id))]);
+}
+
+/**
+ * Once connected: reads the memberships again and leaves any room the user was removed from
+ * meanwhile. A removal's `leaveRoom` cannot reach a socket that is still handshaking, so without
+ * this a removal racing a connect could leave a stale join; any removal committed later reaches
+ * this socket through the adapter as usual.
+ */
+async function dropStaleRooms(app: FastifyInstance, socket: EngawaSocket): Promise<void> {
+  const now = new Set((await membershipsOf(app, socket.data.userId)).map((r) => r.room_id));
+  for (const channel of socket.rooms) {
+    const roomId = channel.startsWith(roomChannel('')) ? channel.slice(roomChannel('').length) : channel.startsWith(roomModsChannel('')) ? channel.slice(roomModsChannel('').length) : undefined;
+    if (roomId !== undefined && !now.has(roomId)) await socket.leave(channel);
   }
 }
 
@@ -70,19 +77,25 @@ export function createSocketServer(app: FastifyInstance): EngawaServer {
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
       const actor = await app.actorFromToken(typeof token === 'string' ? token : undefined);
       socket.data.userId = actor.id;
-      next();
     } catch (err) {
       const { body } = toErrorResponse(err);
       const error = new Error(body.error.code === 'LOCKED' ? 'LOCKED' : body.error.code === 'UNAVAILABLE' ? 'UNAVAILABLE' : 'UNAUTHENTICATED');
-      next(error);
+      return next(error);
+    }
+    try {
+      await joinChannels(app, socket);
+      next();
+    } catch (err) {
+      app.log.warn({ err, socketId: socket.id }, 'socket setup failed');
+      next(new Error('UNAVAILABLE'));
     }
   });
 
   io.on('connection', (socket) => {
     const userId = socket.data.userId;
     // Handlers are registered at once so no early event is lost; `handle` makes each wait for the
-    // joins below (a `room:catchup` sent right after connect then covers everything it missed).
-    const ready = joinChannels(app, socket).catch((err: unknown) => {
+    // re-check below.
+    const ready = dropStaleRooms(app, socket).catch((err: unknown) => {
       app.log.warn({ err, socketId: socket.id, userId }, 'socket setup failed; disconnecting');
       socket.disconnect(true);
     });

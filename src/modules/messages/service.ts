@@ -186,38 +186,24 @@ async function insertMessage(trx: Transaction<DB>, app: FastifyInstance, actor: 
     throw slowedDown(recent_oldest.getTime() + seconds * 1000 - now.getTime(), 'You are sending messages too fast; please wait a moment');
   }
 
-  // Taken last, so the room's row lock (which orders the log) is held as briefly as possible.
-  const { last_seq: seq } = await trx
-    .updateTable('rooms')
-    .set({ last_seq: sql`last_seq + 1` })
-    .where('id', '=', input.roomId)
-    .returning('last_seq')
-    .executeTakeFirstOrThrow();
-  // In the same statement: the slow-mode clock, and a sender who had read everything before has
-  // also read their own message.
-  const row = await trx
-    .with('touch_member', (db) =>
-      db
-        .updateTable('room_members')
-        .set({
-          last_sent_at: now,
-          last_read_seq: sql<number>`case when last_read_seq = ${seq - 1} then ${seq}::bigint else last_read_seq end`,
-        })
-        .where('room_id', '=', input.roomId)
-        .where('user_id', '=', actor.id),
+  // One statement takes the room's next seq (its row lock orders the log and is held only from here
+  // to commit), stores the message, and touches the sender's membership: the slow-mode clock, and a
+  // sender who had read everything before has also read their own message. On a clientId conflict
+  // nothing is inserted and the caller rolls the seq back.
+  const { rows } = await sql<MessageRow>`
+    with next as (
+      update rooms set last_seq = last_seq + 1 where id = ${input.roomId} returning last_seq
+    ), touch as (
+      update room_members
+         set last_sent_at = ${now},
+             last_read_seq = case when last_read_seq = (select last_seq from next) - 1 then (select last_seq from next) else last_read_seq end
+       where room_id = ${input.roomId} and user_id = ${actor.id}
     )
-    .insertInto('messages')
-    .values({
-      room_id: input.roomId,
-      seq,
-      author_id: actor.id,
-      client_id: input.clientId,
-      body: input.body,
-      reply_to: input.replyTo ?? null,
-    })
-    .onConflict((oc) => oc.columns(['author_id', 'client_id']).doNothing())
-    .returningAll()
-    .executeTakeFirst();
+    insert into messages (room_id, seq, author_id, client_id, body, reply_to)
+    select ${input.roomId}::uuid, next.last_seq, ${actor.id}::uuid, ${input.clientId}::uuid, ${input.body}::text, ${input.replyTo ?? null}::uuid from next
+    on conflict (author_id, client_id) do nothing
+    returning *`.execute(trx);
+  const row = rows[0];
   if (!row) throw new DuplicateSend();
   return row;
 }
