@@ -36,6 +36,18 @@ describe('socket events', () => {
     }
   });
 
+  it('from its connect on, a socket is in every room of the user (no frame lost while it sets up)', async () => {
+    const rooms = await Promise.all([room3(), room3(), room3()]);
+    const b = await connectSocket(s.url, bob.token);
+    try {
+      const got = Promise.all(rooms.map((r) => waitForEvent(b, 'message:new', (m: any) => m.roomId === r.id)));
+      await Promise.all(rooms.map((r) => s.app.inject({ method: 'POST', url: `/api/rooms/${r.id}/messages`, headers: alice.headers, payload: { body: 'hi', clientId: newClientId() } })));
+      expect((await got).map((m) => m.roomId)).toEqual(rooms.map((r) => r.id));
+    } finally {
+      b.close();
+    }
+  });
+
   it('bad payloads get {ok:false, error} with the contract code, store nothing, and the socket lives on', async () => {
     const room = await room3();
     const outside = await newRoom(s.db, { members: [{ id: mod.id }] });
