@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/modules/auth/tokens.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -173,6 +174,19 @@ describe('using an invite', () => {
     } finally {
       socket.close();
     }
+  });
+
+  it('a newcomer joining through the invite starts with unread 0: earlier history is not unread', async () => {
+    const room = await newRoom(s.db, { members: [{ id: member.id }] });
+    for (const body of ['one', 'two', 'three']) {
+      const sent = await s.app.inject({ method: 'POST', url: `/api/rooms/${room.id}/messages`, headers: member.headers, payload: { body, clientId: randomUUID() } });
+      expect(sent.statusCode).toBe(201);
+    }
+    const { code } = await invite(s.app, staff, { roomIds: [room.id] });
+    const res = await register(s.app, code, 'late_joiner');
+    expect(res.statusCode).toBe(201);
+    const rooms = await s.app.inject({ method: 'GET', url: '/api/rooms', headers: { authorization: `Bearer ${res.json().accessToken}` } });
+    expect(rooms.json().rooms.find((r: { id: string }) => r.id === room.id)).toMatchObject({ lastSeq: 3, unread: 0, myRole: 'member' });
   });
 
   it('a failed registration (handle taken) does not use the invite up', async () => {

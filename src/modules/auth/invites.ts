@@ -97,17 +97,18 @@ export async function consumeInvite(trx: Transaction<DB>, code: string): Promise
 
 /**
  * Joins the new user to the invite's rooms as `member`, skipping rooms that no longer exist and
- * rooms the user is banned from. Returns the rooms joined.
+ * rooms the user is banned from. Returns the rooms joined. Like a member added by a moderator,
+ * the newcomer's read marker starts at the room's current last_seq: old history is not "unread".
  */
 export async function joinInviteRooms(trx: Kysely<DB>, userId: string, roomIds: string[]): Promise<string[]> {
   if (roomIds.length === 0) return [];
   const rows = await trx
     .insertInto('room_members')
-    .columns(['room_id', 'user_id', 'room_role'])
+    .columns(['room_id', 'user_id', 'room_role', 'last_read_seq'])
     .expression((eb) =>
       eb
         .selectFrom('rooms')
-        .select(['rooms.id', sql<string>`cast(${userId} as uuid)`.as('user_id'), sql<'member'>`'member'`.as('room_role')])
+        .select(['rooms.id', sql<string>`cast(${userId} as uuid)`.as('user_id'), sql<'member'>`'member'`.as('room_role'), 'rooms.last_seq'])
         .where('rooms.id', 'in', roomIds)
         .where((w) =>
           w.not(
