@@ -43,7 +43,7 @@ describe('POST /api/users/:id/suspend', () => {
     await expect(connectSocket(s.url, u.accessToken)).rejects.toThrow('LOCKED');
 
     const audit = await s.db.selectFrom('audit_log').selectAll().where('target_user_id', '=', u.user.id).execute();
-    expect(audit).toEqual([expect.objectContaining({ actor_id: staff.id, action: 'suspend', reason: 'repeated harassment' })]);
+    expect(audit).toEqual([expect.objectContaining({ actor_id: staff.id, action: 'user_suspend', reason: 'repeated harassment' })]);
   });
 
   it('until in the future: login 423 names the date; it ends by itself', async () => {
@@ -121,7 +121,7 @@ describe('POST /api/users/:id/unsuspend', () => {
     expect((await login('comes_back')).statusCode).toBe(200);
     expect((await unsuspend(staff, u.user.id)).statusCode).toBe(200);
     const actions = await s.db.selectFrom('audit_log').select('action').where('target_user_id', '=', u.user.id).orderBy('created_at').execute();
-    expect(actions.map((a) => a.action)).toEqual(['suspend', 'unsuspend']);
+    expect(actions.map((a) => a.action)).toEqual(['user_suspend', 'user_unsuspend']);
   });
 
   it('non-UUID 400, unknown 404, moderator 403', async () => {

@@ -40,7 +40,7 @@ const auditCount = async (actorId: string, bookingId: string) =>
       await s.db
         .selectFrom('audit_log')
         .select((eb) => eb.fn.countAll<string>().as('n'))
-        .where('action', '=', 'booking.address_read')
+        .where('action', '=', 'booking_address_read')
         .where('actor_id', '=', actorId)
         .where('target_booking_id', '=', bookingId)
         .executeTakeFirstOrThrow()
@@ -350,7 +350,7 @@ describe('who sees which booking and address', () => {
     expect(byAdmin.json().visitAddress).toBe(ADDRESS);
     expect(await auditCount(admin.id, id)).toBe(1);
     const entry = await s.db.selectFrom('audit_log').selectAll().where('actor_id', '=', admin.id).where('target_booking_id', '=', id).executeTakeFirstOrThrow();
-    expect(entry).toMatchObject({ action: 'booking.address_read', target_user_id: member.id });
+    expect(entry).toMatchObject({ action: 'booking_address_read', target_user_id: member.id });
   });
 
   it('GET /api/bookings: own for members, own slots’ for staff, all for admin; each staff read of an address is audited', async () => {

@@ -252,7 +252,7 @@ describe('room ban', () => {
     expect((await s.app.inject({ method: 'DELETE', url: `/api/rooms/${room.id}/bans/${member.id}`, headers: mod.headers })).statusCode).toBe(404);
 
     const actions = await s.db.selectFrom('audit_log').select('action').where('room_id', '=', room.id).where('target_user_id', '=', member.id).orderBy('created_at').execute();
-    expect(actions.map((a) => a.action).slice(0, 2)).toEqual(['ban', 'unban']);
+    expect(actions.map((a) => a.action).slice(0, 2)).toEqual(['member_ban', 'member_unban']);
   });
 });
 

@@ -50,8 +50,8 @@ describe('GET /audit', () => {
     const res = await s.app.inject({ method: 'GET', url: `/api/audit?roomId=${roomA.id}`, headers: mod.headers });
     expect(res.statusCode).toBe(200);
     expect(res.json().entries).toEqual([
-      { id: expect.any(String), actor: { id: mod.id, handle: mod.handle }, action: 'mute', roomId: roomA.id, targetUserId: target.id, targetMessageId: null, targetBookingId: null, reason: '1 min: second', createdAt: expect.any(String) },
-      { id: expect.any(String), actor: { id: mod.id, handle: mod.handle }, action: 'mute', roomId: roomA.id, targetUserId: target.id, targetMessageId: null, targetBookingId: null, reason: '1 min: first', createdAt: expect.any(String) },
+      { id: expect.any(String), actor: { id: mod.id, handle: mod.handle }, action: 'member_mute', roomId: roomA.id, targetUserId: target.id, targetMessageId: null, targetBookingId: null, reason: '1 min: second', createdAt: expect.any(String) },
+      { id: expect.any(String), actor: { id: mod.id, handle: mod.handle }, action: 'member_mute', roomId: roomA.id, targetUserId: target.id, targetMessageId: null, targetBookingId: null, reason: '1 min: first', createdAt: expect.any(String) },
     ]);
     // Without roomId a room moderator gets their rooms only.
     const implied = await s.app.inject({ method: 'GET', url: '/api/audit', headers: mod.headers });

@@ -144,7 +144,7 @@ export function toBooking(row: BookingRecord, visitAddress?: string): Booking {
   };
 }
 
-export const AUDIT_ADDRESS_READ = 'booking.address_read';
+export const AUDIT_ADDRESS_READ = 'booking_address_read';
 
 /**
  * Bookings as `actor` may see them. The visit address is decrypted only for the booking member,

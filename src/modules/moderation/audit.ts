@@ -5,14 +5,19 @@ import type { Actor } from '../auth/actor.js';
 import { readableRooms } from './permissions.js';
 import type { AuditLogEntry, AuditQuery } from './schemas.js';
 
+/** Audit action names: one convention, snake_case `<object>_<verb>`. */
 export type AuditAction =
   | 'message_hide'
   | 'message_unhide'
   | 'message_delete'
-  | 'mute'
-  | 'unmute'
-  | 'ban'
-  | 'unban'
+  | 'member_mute'
+  | 'member_unmute'
+  | 'member_ban'
+  | 'member_unban'
+  | 'member_remove'
+  | 'user_suspend'
+  | 'user_unsuspend'
+  | 'booking_address_read'
   | 'flag_resolve'
   | 'flag_dismiss'
   | 'filter_create'

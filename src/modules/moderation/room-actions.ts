@@ -38,7 +38,7 @@ export async function muteMember(app: FastifyInstance, actor: Actor, roomId: str
       .returning(['muted_until'])
       .executeTakeFirst();
     if (!row) throw notFound('This person is not a member of the room');
-    await writeAudit(trx, { actorId: actor.id, action: 'mute', roomId, targetUserId: input.userId, reason: `${input.minutes} min: ${input.reason}` });
+    await writeAudit(trx, { actorId: actor.id, action: 'member_mute', roomId, targetUserId: input.userId, reason: `${input.minutes} min: ${input.reason}` });
     return row;
   });
   const until = row.muted_until!.toISOString();
@@ -59,7 +59,7 @@ export async function unmuteMember(app: FastifyInstance, actor: Actor, roomId: s
       .where('muted_until', '>', sql<Date>`now()`)
       .returning('user_id')
       .executeTakeFirst();
-    if (row) await writeAudit(trx, { actorId: actor.id, action: 'unmute', roomId, targetUserId: userId });
+    if (row) await writeAudit(trx, { actorId: actor.id, action: 'member_unmute', roomId, targetUserId: userId });
     return row !== undefined;
   });
   if (lifted) app.realtime.toUser(userId, 'moderation:applied', { roomId, action: 'unmute', reason: 'mute lifted' });
@@ -83,7 +83,7 @@ export async function banUser(app: FastifyInstance, actor: Actor, roomId: string
         .returningAll()
         .executeTakeFirstOrThrow();
       const removed = await trx.deleteFrom('room_members').where('room_id', '=', roomId).where('user_id', '=', input.userId).executeTakeFirst();
-      await writeAudit(trx, { actorId: actor.id, action: 'ban', roomId, targetUserId: input.userId, reason: input.reason });
+      await writeAudit(trx, { actorId: actor.id, action: 'member_ban', roomId, targetUserId: input.userId, reason: input.reason });
       return { ban, wasMember: removed.numDeletedRows > 0n };
     })
     .catch((err: unknown) => {
@@ -103,6 +103,6 @@ export async function unbanUser(app: FastifyInstance, actor: Actor, roomId: stri
   await app.db.transaction().execute(async (trx) => {
     const row = await trx.deleteFrom('room_bans').where('room_id', '=', roomId).where('user_id', '=', userId).executeTakeFirst();
     if (row.numDeletedRows === 0n) throw notFound('This person is not banned from the room');
-    await writeAudit(trx, { actorId: actor.id, action: 'unban', roomId, targetUserId: userId });
+    await writeAudit(trx, { actorId: actor.id, action: 'member_unban', roomId, targetUserId: userId });
   });
 }
