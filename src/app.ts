@@ -10,6 +10,7 @@ import { contextPlugin } from './http/context.js';
 import { docsPlugin } from './http/docs.js';
 import { errorsPlugin } from './http/errors.js';
 import { healthRoutes } from './http/health.js';
+import { jsonBodyPlugin } from './http/json.js';
 import { metricsPlugin } from './http/metrics.js';
 import { securityPlugin } from './http/security.js';
 import { staticPlugin } from './http/static.js';
@@ -48,6 +49,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
 
   await app.register(errorsPlugin);
+  await app.register(jsonBodyPlugin);
   await app.register(contextPlugin, deps);
   await app.register(securityPlugin);
   await app.register(docsPlugin);

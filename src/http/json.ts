@@ -1,0 +1,37 @@
+import fp from 'fastify-plugin';
+import type { FastifyRequest } from 'fastify';
+
+type Done = (err: Error | null, body?: unknown) => void;
+
+/**
+ * JSON body parsing that forgives what ordinary clients send on bodiless calls (API.md "JSON in
+ * and out"; routes whose body is optional, e.g. POST /rooms/:id/call, DELETE …):
+ * - `content-type: application/json` with an empty body is "no body" (not 400);
+ * - a body without any content-type is read as JSON (not 415);
+ * - `text/plain` (what `fetch` sets for a string body without headers) is read as JSON too.
+ * Bodies are still parsed by Fastify's own secure parser (prototype poisoning refused), so a
+ * malformed body is 400 VALIDATION and the 1 MiB limit (413) applies as before. Bearer tokens,
+ * not cookies, authorise every call, so accepting text/plain opens no cross-site request path.
+ */
+export const jsonBodyPlugin = fp(
+  async (app) => {
+    const parseJson = app.getDefaultJsonParser('error', 'error');
+    const lenient = (request: FastifyRequest, body: string, done: Done) => {
+      if (body.trim() === '') return done(null, undefined);
+      return parseJson(request, body, done);
+    };
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, lenient);
+    app.removeContentTypeParser('text/plain');
+    app.addContentTypeParser('text/plain', { parseAs: 'string' }, lenient);
+    // Only reached when no header was sent: any other unknown type stays 415.
+    app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+      if (request.headers['content-type'] !== undefined) {
+        const err = Object.assign(new Error('Unsupported Media Type: send application/json'), { statusCode: 415 });
+        return done(err);
+      }
+      return lenient(request, body as string, done);
+    });
+  },
+  { name: 'engawa-json-body' },
+);
