@@ -11,14 +11,14 @@ export const messagesRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/rooms/:id/messages',
-    { preHandler: app.authenticate, schema: { tags, security, params: roomIdParams, querystring: historyQuery, response: { 200: messagesResponse, ...errorResponses } } },
+    { onRequest: app.authenticate, schema: { tags, security, params: roomIdParams, querystring: historyQuery, response: { 200: messagesResponse, ...errorResponses } } },
     async (request) => ({ messages: await listMessages(app.db, request.actor, request.params.id, request.query) }),
   );
 
   app.post(
     '/rooms/:id/messages',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: { tags, security, params: roomIdParams, body: sendBody, response: { 200: messageSchema, 201: messageSchema, ...errorResponses } },
     },
     async (request, reply) => {
@@ -29,13 +29,13 @@ export const messagesRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.patch(
     '/messages/:id',
-    { preHandler: app.authenticate, schema: { tags, security, params: messageIdParams, body: editBody, response: { 200: messageSchema, ...errorResponses } } },
+    { onRequest: app.authenticate, schema: { tags, security, params: messageIdParams, body: editBody, response: { 200: messageSchema, ...errorResponses } } },
     async (request) => editMessage(app, request.actor, request.params.id, request.body.body),
   );
 
   app.delete(
     '/messages/:id',
-    { preHandler: app.authenticate, schema: { tags, security, params: messageIdParams, response: { 204: z.null(), ...errorResponses } } },
+    { onRequest: app.authenticate, schema: { tags, security, params: messageIdParams, response: { 204: z.null(), ...errorResponses } } },
     async (request, reply) => {
       await deleteMessage(app, request.actor, request.params.id);
       return reply.status(204).send(null);
@@ -44,7 +44,7 @@ export const messagesRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/messages/:id/replies',
-    { preHandler: app.authenticate, schema: { tags, security, params: messageIdParams, response: { 200: messagesResponse, ...errorResponses } } },
+    { onRequest: app.authenticate, schema: { tags, security, params: messageIdParams, response: { 200: messagesResponse, ...errorResponses } } },
     async (request) => ({ messages: await listReplies(app.db, request.actor, request.params.id) }),
   );
 };

@@ -21,7 +21,7 @@ export const roomsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/rooms',
     {
-      preHandler: app.requireRole('moderator'),
+      onRequest: app.requireRole('moderator'),
       schema: { tags, security, body: createRoomBody, response: { 201: roomSchema, ...errorResponses } },
     },
     async (request, reply) => reply.status(201).send(await createRoom(app, request.actor, request.body)),
@@ -29,20 +29,20 @@ export const roomsRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/rooms',
-    { preHandler: app.authenticate, schema: { tags, security, response: { 200: z.object({ rooms: z.array(roomSchema) }), ...errorResponses } } },
+    { onRequest: app.authenticate, schema: { tags, security, response: { 200: z.object({ rooms: z.array(roomSchema) }), ...errorResponses } } },
     async (request) => ({ rooms: await listRooms(app.db, request.actor) }),
   );
 
   app.get(
     '/rooms/:id',
-    { preHandler: app.authenticate, schema: { tags, security, params: roomIdParams, response: { 200: roomSchema, ...errorResponses } } },
+    { onRequest: app.authenticate, schema: { tags, security, params: roomIdParams, response: { 200: roomSchema, ...errorResponses } } },
     async (request) => getRoom(app.db, request.actor, request.params.id),
   );
 
   app.patch(
     '/rooms/:id',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: { tags, security, params: roomIdParams, body: updateRoomBody, response: { 200: roomSchema, ...errorResponses } },
     },
     async (request) => updateRoom(app, request.actor, request.params.id, request.body),
@@ -51,7 +51,7 @@ export const roomsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/rooms/:id/members',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: { tags, security, params: roomIdParams, response: { 200: z.object({ members: z.array(memberSchema) }), ...errorResponses } },
     },
     async (request) => ({ members: await listMembers(app.db, request.actor, request.params.id) }),
@@ -60,7 +60,7 @@ export const roomsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/rooms/:id/members',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: { tags, security, params: roomIdParams, body: addMemberBody, response: { 201: memberSchema, ...errorResponses } },
     },
     async (request, reply) => reply.status(201).send(await addMember(app, request.actor, request.params.id, request.body)),
@@ -68,7 +68,7 @@ export const roomsRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.delete(
     '/rooms/:id/members/:userId',
-    { preHandler: app.authenticate, schema: { tags, security, params: memberParams, response: { 204: z.null(), ...errorResponses } } },
+    { onRequest: app.authenticate, schema: { tags, security, params: memberParams, response: { 204: z.null(), ...errorResponses } } },
     async (request, reply) => {
       await removeMember(app, request.actor, request.params.id, request.params.userId);
       return reply.status(204).send(null);
@@ -78,7 +78,7 @@ export const roomsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/rooms/:id/read',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: { tags, security, params: roomIdParams, body: readMarkerBody, response: { 204: z.null(), ...errorResponses } },
     },
     async (request, reply) => {
