@@ -147,7 +147,7 @@ describe('hiding a message', () => {
     expect(JSON.stringify(memberFrames)).not.toContain('something unkind');
 
     const restored = waitForEvent(memberSocket, 'message:updated', (m: any) => m.id === message.id && !m.hidden);
-    const un = await s.app.inject({ method: 'POST', url: `/api/messages/${message.id}/unhide`, headers: mod.headers, payload: {} });
+    const un = await s.app.inject({ method: 'POST', url: `/api/messages/${message.id}/unhide`, headers: mod.headers }); // no body at all: the reason is optional
     expect(un.statusCode).toBe(200);
     expect(await restored).toMatchObject({ hidden: false, body: 'something unkind' });
 

@@ -31,7 +31,7 @@ export type ResolveFlagInput = z.infer<typeof resolveFlagBody>;
 
 export const hideBody = z.strictObject({ reason: reasonText });
 /** Unhide takes no required field; a reason may be given for the audit log. */
-export const unhideBody = z.strictObject({ reason: reasonText.optional() }).default({});
+export const unhideBody = z.strictObject({ reason: reasonText.optional() }).nullish();
 
 export const muteBody = z.strictObject({
   userId: z.uuid(),
