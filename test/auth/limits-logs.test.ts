@@ -28,6 +28,15 @@ describe('rate limit on register and login', () => {
     // Other routes are not limited by it.
     expect((await s.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     expect((await post(s.app, '/api/auth/refresh', { refreshToken: 'x' })).statusCode).toBe(401);
+    // PATCH /api/me: a display-name change is not counted (budget spent above); a password change is → 429.
+    const user = await newUser(s.app);
+    for (let i = 0; i < 5; i++) {
+      const res = await s.app.inject({ method: 'PATCH', url: '/api/me', headers: user.headers, payload: { displayName: `name ${i}` } });
+      expect(res.statusCode).toBe(200);
+    }
+    const pw = await s.app.inject({ method: 'PATCH', url: '/api/me', headers: user.headers, payload: { password: { current: 'wrong password', next: 'another calm veranda' } } });
+    expect(pw.statusCode).toBe(429);
+    expect(pw.json().error.details.retryAfterMs).toBeGreaterThan(0);
   });
 });
 

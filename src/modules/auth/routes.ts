@@ -75,8 +75,15 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.patch(
     '/me',
-    // Counted in the sign-in budget too: it checks a password.
-    { onRequest: [authBudget, app.authenticate], schema: { tags: ['auth'], body: updateMeBody, response: { 200: updateMeResponse, ...errors } } },
+    // A password change is counted in the sign-in budget (it checks a password); a display-name
+    // change is not: API.md's AUTH_RATE_LIMIT_PER_MINUTE covers register + login only.
+    {
+      onRequest: app.authenticate,
+      preHandler: async (request, reply) => {
+        if (request.body.password) await authBudget.call(app, request, reply);
+      },
+      schema: { tags: ['auth'], body: updateMeBody, response: { 200: updateMeResponse, ...errors } },
+    },
     async (request) => updateMe(app, request.actor, request.body),
   );
 
