@@ -10,7 +10,7 @@ import { contextPlugin } from './http/context.js';
 import { docsPlugin } from './http/docs.js';
 import { errorsPlugin } from './http/errors.js';
 import { healthRoutes } from './http/health.js';
-import { jsonBodyPlugin } from './http/json.js';
+import { dropEmptyQueryValues, jsonBodyPlugin } from './http/json.js';
 import { metricsPlugin } from './http/metrics.js';
 import { securityPlugin } from './http/security.js';
 import { staticPlugin } from './http/static.js';
@@ -70,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(
     async (api) => {
+      api.addHook('preValidation', dropEmptyQueryValues);
       await api.register(authRoutes);
       await api.register(roomsRoutes);
       await api.register(messagesRoutes);

@@ -35,3 +35,14 @@ export const jsonBodyPlugin = fp(
   },
   { name: 'engawa-json-body' },
 );
+
+/**
+ * `preValidation` hook for /api: an empty query value (`?status=&roomId=`, as API.md writes its
+ * query templates and as URL builders send unset filters) means "not given", so it gets the
+ * default instead of 400 VALIDATION.
+ */
+export async function dropEmptyQueryValues(request: FastifyRequest): Promise<void> {
+  const query = request.query as Record<string, unknown> | undefined;
+  if (!query || typeof query !== 'object') return;
+  for (const [key, value] of Object.entries(query)) if (value === '') delete query[key];
+}

@@ -354,6 +354,9 @@ describe('black-box contract (API.md) against the built server', () => {
     const a = await alert;
     expect(a).toMatchObject({ roomId: s.room.id, message: { id: crisis.body.id }, flag: { reporter: null, priority: 'urgent', messageId: crisis.body.id } });
     expect((await resources).resources.length).toBeGreaterThan(0);
+    // Empty query values mean "not given" (API.md writes `?status=open&roomId=`).
+    expect((await call('GET', '/api/flags?status=&roomId=', { token: s.staff.accessToken })).status).toBe(200);
+    expect((await call('GET', '/api/audit?roomId=&actorId=&limit=', { token: s.staff.accessToken })).status).toBe(200);
     const urgentFirst = await call('GET', '/api/flags', { token: s.staff.accessToken });
     expect(urgentFirst.body.flags[0]).toMatchObject({ priority: 'urgent', reporter: null });
     const audit = await call('GET', `/api/audit?roomId=${s.room.id}`, { token: s.staff.accessToken });
@@ -397,6 +400,7 @@ describe('black-box contract (API.md) against the built server', () => {
     expect(slot.status).toBe(201);
     expect(slot.body).toEqual({ id: expect.any(String), staff: { id: s.staff.user.id, displayName: '佐藤' }, startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString(), kinds: ['office', 'visit'], location: '相談室A', booked: false });
     expectError(await call('POST', '/api/slots', { token: s.staff.accessToken, body: { startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString(), kinds: ['office'] } }), 409, 'CONFLICT');
+    expect((await call('GET', '/api/slots?from=&to=&kind=', { token: s.member.accessToken })).status).toBe(200);
     const open = await call('GET', '/api/slots?kind=visit', { token: s.member.accessToken });
     expect(open.body.slots.map((x: any) => x.id)).toContain(slot.body.id);
     expectError(await call('POST', '/api/bookings', { token: s.member.accessToken, body: { slotId: slot.body.id, kind: 'visit' } }), 400, 'VALIDATION');
