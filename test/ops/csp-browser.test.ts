@@ -23,7 +23,11 @@ async function open(url: string): Promise<{ page: Page; violations: string[] }> 
     if (/Content Security Policy/i.test(msg.text())) violations.push(msg.text());
   });
   await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => console.error(`Content Security Policy: ${e.violatedDirective} ${e.blockedURI}`));
+    // Runs in the page (no DOM types in this project's tsconfig).
+    const doc = (globalThis as any).document;
+    doc.addEventListener('securitypolicyviolation', (e: { violatedDirective: string; blockedURI: string }) =>
+      console.error(`Content Security Policy: ${e.violatedDirective} ${e.blockedURI}`),
+    );
   });
   await page.goto(url);
   return { page, violations };
@@ -33,7 +37,7 @@ describe('the CSP in a real browser', () => {
   it('refuses an inline script on an app page (and this watcher sees the violation)', async () => {
     const { page, violations } = await open(`${s.url}/healthz`);
     await page.addScriptTag({ content: 'window.injected = true' }).catch(() => undefined);
-    expect(await page.evaluate(() => (window as unknown as { injected?: boolean }).injected)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { injected?: boolean }).injected)).toBeUndefined();
     await expect.poll(() => violations.length).toBeGreaterThan(0);
     await page.close();
   });
@@ -50,7 +54,7 @@ describe('the CSP in a real browser', () => {
     const { page, violations } = await open(`${s.url}/`);
     await page.waitForLoadState('networkidle');
     // The app mounted: its script ran under script-src 'self'.
-    expect(await page.evaluate(() => document.body.innerText.trim().length)).toBeGreaterThan(0);
+    expect(await page.evaluate(() => String((globalThis as any).document.body.innerText).trim().length)).toBeGreaterThan(0);
     expect(violations).toEqual([]);
     await page.close();
   });
