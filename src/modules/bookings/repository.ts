@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { DB, BookingStatus, SlotKind } from '../../db/schema.js';
 
 /** A booking with what its contract object needs from the slot and the two users. */
@@ -55,6 +55,16 @@ export async function findBooking(db: Kysely<DB>, id: string): Promise<BookingRe
   return selectBookings(db).where('b.id', '=', id).executeTakeFirst();
 }
 
+/** Whether the slot `s` holds an active (requested/confirmed) booking. */
+export const slotIsBooked = (eb: ExpressionBuilder<DB & { s: DB['slots'] }, 's'>) =>
+  eb.exists(
+    eb
+      .selectFrom('bookings as b')
+      .select('b.id')
+      .whereRef('b.slot_id', '=', 's.id')
+      .where('b.status', 'in', ['requested', 'confirmed']),
+  );
+
 export function selectSlots(db: Kysely<DB>) {
   return db
     .selectFrom('slots as s')
@@ -67,15 +77,7 @@ export function selectSlots(db: Kysely<DB>) {
       's.kinds',
       's.location',
       'u.display_name as staff_display_name',
-      eb
-        .exists(
-          eb
-            .selectFrom('bookings as b')
-            .select('b.id')
-            .whereRef('b.slot_id', '=', 's.id')
-            .where('b.status', 'in', ['requested', 'confirmed']),
-        )
-        .as('booked'),
+      slotIsBooked(eb).as('booked'),
     ])
     .where('s.deleted_at', 'is', null);
 }
