@@ -4,8 +4,8 @@ import type { DB } from '../../db/schema.js';
 
 export const REFRESH_TOKEN_TTL_DAYS = 30;
 
-/** A secret for a person to hold (refresh token, invite code): 192 random bits, URL-safe. */
-export const randomSecret = (): string => randomBytes(24).toString('base64url');
+/** A secret for a person to hold (refresh token, invite code, calendar feed): 192 random bits by default, URL-safe. */
+export const randomSecret = (bytes = 24): string => randomBytes(bytes).toString('base64url');
 
 /** Only this digest is stored; a stolen database does not yield usable tokens or codes. */
 export const sha256 = (secret: string): string => createHash('sha256').update(secret, 'utf8').digest('hex');

@@ -1,13 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
 import ical from 'ical-generator';
 import type { Database } from '../../db/database.js';
 import { forbidden, unauthenticated } from '../../errors.js';
 import type { Actor } from '../auth/actor.js';
 import { isSuspended } from '../auth/actor.js';
 import { isStaff } from '../auth/roles.js';
+import { randomSecret, sha256 } from '../auth/tokens.js';
 import { selectBookings } from './repository.js';
-
-const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 
 /** Confirmed bookings this far back stay in the feed. */
 const FEED_HISTORY_DAYS = 90;
@@ -18,8 +16,8 @@ const FEED_HISTORY_DAYS = 90;
  */
 export async function issueCalendarToken(db: Database, actor: Actor): Promise<string> {
   if (!isStaff(actor.role)) throw forbidden('Only staff have a calendar feed');
-  const token = randomBytes(32).toString('base64url');
-  await db.updateTable('users').set({ calendar_token_hash: hashToken(token) }).where('id', '=', actor.id).execute();
+  const token = randomSecret(32);
+  await db.updateTable('users').set({ calendar_token_hash: sha256(token) }).where('id', '=', actor.id).execute();
   return token;
 }
 
@@ -34,7 +32,7 @@ export async function calendarFeed(db: Database, token: string | undefined): Pro
   const user = await db
     .selectFrom('users')
     .select(['id', 'role', 'display_name', 'suspended_at', 'suspended_until'])
-    .where('calendar_token_hash', '=', hashToken(token))
+    .where('calendar_token_hash', '=', sha256(token))
     .executeTakeFirst();
   if (!user || !isStaff(user.role) || isSuspended(user)) throw unauthenticated('This calendar link is not valid');
   const rows = await selectBookings(db)
