@@ -4,9 +4,9 @@
  * environment), driven only through /work/shared/API.md: HTTP with fetch, Socket.IO with
  * socket.io-client. Stopped with SIGTERM, which must exit 0.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,28 +16,6 @@ import { io, type Socket } from 'socket.io-client';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const ADMIN = { handle: 'root_admin', password: 'bootstrap-pass-123' };
 const PASSWORD = 'a calm veranda 42';
-
-/** Newest modification time of any file under `dir` (0 when missing). */
-function newest(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-function buildIfStale(): void {
-  const main = path.join(ROOT, 'dist/src/main.js');
-  const serverStale = !existsSync(main) || newest(path.join(ROOT, 'src')) > statSync(main).mtimeMs || newest(path.join(ROOT, 'migrations')) > statSync(main).mtimeMs;
-  const webIndex = path.join(ROOT, 'web/dist/index.html');
-  const webStale = !existsSync(webIndex) || newest(path.join(ROOT, 'web/src')) > statSync(webIndex).mtimeMs;
-  const script = serverStale && webStale ? 'build' : serverStale ? 'build:server' : webStale ? 'build:web' : null;
-  if (!script) return;
-  const r = spawnSync('npm', ['run', script], { cwd: ROOT, stdio: 'pipe', encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`npm run ${script} failed:\n${r.stdout}\n${r.stderr}`);
-}
 
 const freePort = () =>
   new Promise<number>((resolve, reject) => {
@@ -106,7 +84,6 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const userShape = { id: expect.any(String), handle: expect.any(String), displayName: expect.any(String), role: expect.any(String), createdAt: expect.stringMatching(ISO) };
 
 beforeAll(async () => {
-  buildIfStale();
   const port = await freePort();
   dataDir = mkdtempSync(path.join(tmpdir(), 'engawa-blackbox-'));
   base = `http://127.0.0.1:${port}`;

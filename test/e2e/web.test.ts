@@ -6,7 +6,7 @@ import { ja } from '../../web/src/i18n/ja.js';
 import { userChannel } from '../../src/realtime/channels.js';
 import { newUser, type TestUser } from '../helpers/factories.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { ensureWebBuild, expectAccessible, launchChromium, screenshot, watch } from './helpers.js';
+import { expectAccessible, launchChromium, screenshot, watch } from './helpers.js';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const fill = (s: string, vars: Record<string, string>) => Object.entries(vars).reduce((acc, [k, v]) => acc.split(`{${k}}`).join(v), s);
@@ -61,7 +61,6 @@ describe('web client (Chromium)', () => {
   const message = (page: Page, text: string) => page.locator('[data-testid=message]', { hasText: text });
 
   beforeAll(async () => {
-    await ensureWebBuild();
     server = await startTestServer();
     browser = await launchChromium();
     moderator = await newUser(server.app, { role: 'moderator', displayName: 'ピア 田中' });

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, chmodSync } from 'node:fs';
+import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
@@ -14,41 +14,6 @@ import { TEST_DATA_KEY, TEST_JWT_SECRET } from '../helpers/server.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const MAIN = path.join(ROOT, 'dist/src/main.js');
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds the server (`npm run build:server`) when dist is older than src; one builder at a time across test files. */
-export async function ensureBuilt(): Promise<void> {
-  const lock = path.join(tmpdir(), 'engawa-build.lock');
-  const stale = () => !existsSync(MAIN) || statSync(MAIN).mtimeMs < newestMtime(path.join(ROOT, 'src'));
-  const deadline = Date.now() + 180_000;
-  while (stale()) {
-    try {
-      mkdirSync(lock);
-    } catch {
-      // Another test file is building: wait for it (a lock older than 3 minutes is abandoned).
-      if (Date.now() - statSync(lock, { throwIfNoEntry: false })!.mtimeMs > 180_000) rmSync(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error('waited too long for another build of dist/');
-      await new Promise((r) => setTimeout(r, 500));
-      continue;
-    }
-    try {
-      // tsc exits non-zero for type errors anywhere but still emits; main.js must exist afterwards.
-      const res = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
-      if (!existsSync(MAIN)) throw new Error(`build failed:\n${res.stdout}\n${res.stderr}`);
-      break;
-    } finally {
-      rmSync(lock, { recursive: true, force: true });
-    }
-  }
-}
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;

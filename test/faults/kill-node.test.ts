@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, startTestServer, type TestServer } from '../helpers/server.js';
 import { newRoom, newUser } from '../helpers/factories.js';
-import { ensureBuilt, Member, startNode, startRedis, waitFor, type Node, type RedisServer } from './cluster.js';
+import { Member, startNode, startRedis, waitFor, type Node, type RedisServer } from './cluster.js';
 
 const MEMBERS = 50;
 const MESSAGES_EACH = 8;
@@ -14,7 +14,6 @@ let nodes: Node[] = [];
 const members: Member[] = [];
 
 beforeAll(async () => {
-  await ensureBuilt();
   database = await createTestDatabase();
   // In-process app on the same database, used only to make users and rooms (no sockets of its own).
   factory = await startTestServer({}, { databaseUrl: database.url });

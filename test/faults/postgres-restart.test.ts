@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres, freePort, type EmbeddedDatabase } from '../../src/db/embedded.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { newRoom, newUser } from '../helpers/factories.js';
-import { ensureBuilt, getJson, Member, startNode, tempDataDir, waitFor, type Node } from './cluster.js';
+import { getJson, Member, startNode, tempDataDir, waitFor, type Node } from './cluster.js';
 
 const SENDERS = 5;
 
@@ -17,7 +17,6 @@ let node: Node;
 const members: Member[] = [];
 
 beforeAll(async () => {
-  await ensureBuilt();
   dir = tempDataDir();
   port = await freePort();
   pg = await startEmbeddedPostgres(dir, { port });

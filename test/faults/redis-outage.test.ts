@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, startTestServer, type TestServer } from '../helpers/server.js';
 import { newRoom, newUser } from '../helpers/factories.js';
-import { ensureBuilt, getJson, Member, startNode, startRedis, waitFor, type Node, type RedisServer } from './cluster.js';
+import { getJson, Member, startNode, startRedis, waitFor, type Node, type RedisServer } from './cluster.js';
 
 const MEMBERS = 8;
 
@@ -13,7 +13,6 @@ let nodes: Node[] = [];
 const members: Member[] = [];
 
 beforeAll(async () => {
-  await ensureBuilt();
   database = await createTestDatabase();
   factory = await startTestServer({}, { databaseUrl: database.url });
   // A redis-server of this test's own: stopping it never touches the machine's 6379.

@@ -6,7 +6,7 @@ import { createTestDatabase, startTestServer, type TestServer } from '../helpers
 import { newRoom, newUser } from '../helpers/factories.js';
 import pg from 'pg';
 import { connectSocket } from '../helpers/sockets.js';
-import { ensureBuilt, getJson, Member, startNode, startRedis, tempDataDir, waitFor, type Node, type RedisServer } from './cluster.js';
+import { getJson, Member, startNode, startRedis, tempDataDir, waitFor, type Node, type RedisServer } from './cluster.js';
 
 const MEMBERS = 20;
 
@@ -17,7 +17,6 @@ let nodes: Node[] = [];
 const members: Member[] = [];
 
 beforeAll(async () => {
-  await ensureBuilt();
   database = await createTestDatabase();
   factory = await startTestServer({}, { databaseUrl: database.url });
   redis = await startRedis();

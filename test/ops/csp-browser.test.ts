@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { ensureWebBuild, launchChromium } from '../e2e/helpers.js';
+import { launchChromium } from '../e2e/helpers.js';
 
 let s: TestServer;
 let browser: Browser;
 beforeAll(async () => {
-  await ensureWebBuild();
   s = await startTestServer();
   browser = await launchChromium();
 }, 120_000);
