@@ -70,7 +70,9 @@ export const errorsPlugin = fp(
   async (app) => {
     app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
       const { status, body } = toErrorResponse(err);
-      if (status >= 500) request.log.error({ err }, 'request failed');
+      // An outage is one warning per request, not a stack trace each: the cause is known and logged by /readyz.
+      if (status === 503) request.log.warn({ code: body.error.code }, 'request refused: database unavailable');
+      else if (status >= 500) request.log.error({ err }, 'request failed');
       else request.log.info({ code: body.error.code, status }, 'request refused');
       if (status === 429 && !(body.error.details as { retryAfterMs?: number } | undefined)?.retryAfterMs) {
         const after = Number(reply.getHeader('retry-after') ?? 1);

@@ -26,7 +26,8 @@ export function handle<S extends z.ZodType, R extends object>(
       reply?.({ ok: true, ...(result ?? {}) } as { ok: true } & R);
     } catch (err) {
       const { status, body } = toErrorResponse(err);
-      if (status >= 500) log.error({ err, event, socketId: socket.id }, 'socket event failed');
+      if (status === 503) log.warn({ event, code: body.error.code }, 'socket event refused: database unavailable');
+      else if (status >= 500) log.error({ err, event, socketId: socket.id }, 'socket event failed');
       reply?.({ ok: false, error: body.error });
     }
   });
