@@ -20,12 +20,12 @@ const strength: Record<FilterAction, number> = { flag: 1, crisis: 2, block: 3 };
  * everywhere; there is no cache to go stale.
  */
 export async function screenBody(db: Database, body: string): Promise<Screening | null> {
-  const filters = await db.selectFrom('word_filters').select(['id', 'pattern', 'action']).orderBy('created_at').execute();
+  // pattern_key is matchKey(pattern), stored when the filter was made: only the body is normalised here.
+  const filters = await db.selectFrom('word_filters').select(['id', 'pattern', 'pattern_key', 'action']).orderBy('created_at').execute();
   const text = matchKey(body);
   let best: Screening | null = null;
   for (const f of filters) {
-    const key = matchKey(f.pattern);
-    if (key === '' || !text.includes(key)) continue;
+    if (f.pattern_key === '' || !text.includes(f.pattern_key)) continue;
     if (!best || strength[f.action] > strength[best.action]) best = { action: f.action, filterId: f.id, pattern: f.pattern };
   }
   return best;
