@@ -8,7 +8,7 @@ import type { PublicUser } from '../auth/user.js';
 import { writeAudit } from '../moderation/audit.js';
 import { handleScreenedMessage } from '../moderation/auto-flag.js';
 import { screenBody, type Screening } from '../moderation/screen.js';
-import { isRoomModerator, requireMember, standing, type RoomAccess } from '../rooms/access.js';
+import { assertOutranks, isRoomModerator, requireMember, standingInRoom, type RoomAccess } from '../rooms/access.js';
 import { MAX_PAGE, type HistoryQuery, type Message, type SendInput } from './schemas.js';
 import { KeyedSerial } from './serial.js';
 
@@ -266,15 +266,9 @@ export async function deleteMessage(app: FastifyInstance, actor: Actor, messageI
   const byAuthor = row.author_id === actor.id;
   if (!byAuthor) {
     if (!access.isModerator) throw forbidden('Only the author or a moderator can delete this message');
-    const author = await app.db
-      .selectFrom('users')
-      .leftJoin('room_members', (j) => j.onRef('room_members.user_id', '=', 'users.id').on('room_members.room_id', '=', row.room_id))
-      .select(['users.role', 'room_members.room_role'])
-      .where('users.id', '=', row.author_id)
-      .executeTakeFirstOrThrow();
-    if (standing(author.role, author.room_role) >= standing(actor.role, access.member.room_role)) {
-      throw forbidden('Moderators cannot act on moderators of equal or higher standing');
-    }
+    const author = await standingInRoom(app.db, row.room_id, row.author_id);
+    if (!author) throw notFound('Message not found');
+    assertOutranks(actor, access.member.room_role, author);
   }
   if (access.room.archived) throw locked('This room is archived and read-only');
   const deleted = await app.db.transaction().execute(async (trx) => {

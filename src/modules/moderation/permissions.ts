@@ -3,7 +3,7 @@ import type { RoomRole, RoomRow } from '../../db/schema.js';
 import { forbidden, notFound } from '../../errors.js';
 import type { Actor } from '../auth/actor.js';
 import { isGlobalModerator, isStaff } from '../auth/roles.js';
-import { standing } from '../rooms/access.js';
+import { assertOutranks, standingInRoom } from '../rooms/access.js';
 
 export interface ModerationAccess {
   room: RoomRow;
@@ -37,16 +37,9 @@ export async function requireModeration(db: Database, actor: Actor, roomId: stri
  */
 export async function assertMayActOn(db: Database, actor: Actor, access: ModerationAccess, targetUserId: string): Promise<void> {
   if (targetUserId === actor.id) throw forbidden('You cannot do this to yourself');
-  const target = await db
-    .selectFrom('users')
-    .leftJoin('room_members', (j) => j.onRef('room_members.user_id', '=', 'users.id').on('room_members.room_id', '=', access.room.id))
-    .select(['users.role', 'room_members.room_role'])
-    .where('users.id', '=', targetUserId)
-    .executeTakeFirst();
+  const target = await standingInRoom(db, access.room.id, targetUserId);
   if (!target) throw notFound('User not found');
-  if (standing(actor.role, access.actorRoomRole) <= standing(target.role, target.room_role)) {
-    throw forbidden('You cannot act on someone of equal or higher standing');
-  }
+  assertOutranks(actor, access.actorRoomRole, target);
 }
 
 /**

@@ -62,3 +62,31 @@ export async function requireRoomModerator(db: Database, actor: Actor, roomId: s
 export function standing(globalRole: Role, roomRole: RoomRole | null): number {
   return Math.max(roleRank(globalRole), roomRole === 'moderator' ? roleRank('moderator') : 0);
 }
+
+export interface RoomStanding {
+  id: string;
+  role: Role;
+  /** null when the user is not in the room. */
+  room_role: RoomRole | null;
+}
+
+/** A user's global role and role in the room; undefined when there is no such user. */
+export async function standingInRoom(db: Database, roomId: string, userId: string): Promise<RoomStanding | undefined> {
+  return db
+    .selectFrom('users')
+    .leftJoin('room_members', (j) => j.onRef('room_members.user_id', '=', 'users.id').on('room_members.room_id', '=', roomId))
+    .select(['users.id', 'users.role', 'room_members.room_role'])
+    .where('users.id', '=', userId)
+    .executeTakeFirst();
+}
+
+/**
+ * The one rank rule for acting on someone in a room (delete their message, remove, mute, ban):
+ * nobody acts on themselves, nor on someone of equal or higher standing (403).
+ */
+export function assertOutranks(actor: Actor, actorRoomRole: RoomRole | null, target: RoomStanding): void {
+  if (target.id === actor.id) throw forbidden('You cannot do this to yourself');
+  if (standing(actor.role, actorRoomRole) <= standing(target.role, target.room_role)) {
+    throw forbidden('You cannot act on someone of equal or higher standing');
+  }
+}

@@ -2,11 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { RoomMemberRow, RoomRow, UserRow } from '../../db/schema.js';
-import { conflict, forbidden, isUniqueViolation, locked, notFound } from '../../errors.js';
+import { conflict, isUniqueViolation, locked, notFound } from '../../errors.js';
 import type { Actor } from '../auth/actor.js';
 import { toUser } from '../auth/user.js';
 import { writeAudit } from '../moderation/audit.js';
-import { isRoomModerator, requireMember, requireRoomModerator, standing } from './access.js';
+import { assertOutranks, isRoomModerator, requireMember, requireRoomModerator, standingInRoom } from './access.js';
 import type { AddMemberInput, CreateRoomInput, Member, Room, UpdateRoomInput } from './schemas.js';
 
 type MemberView = Pick<RoomMemberRow, 'room_role' | 'last_read_seq'>;
@@ -191,17 +191,9 @@ export async function removeMember(app: FastifyInstance, actor: Actor, roomId: s
   const targetId = userId === 'me' ? actor.id : userId;
   if (targetId !== actor.id) {
     const { member } = await requireRoomModerator(app.db, actor, roomId);
-    const target = await app.db
-      .selectFrom('room_members')
-      .innerJoin('users', 'users.id', 'room_members.user_id')
-      .select(['users.role', 'room_members.room_role'])
-      .where('room_members.room_id', '=', roomId)
-      .where('room_members.user_id', '=', targetId)
-      .executeTakeFirst();
-    if (!target) throw notFound('Not a member of this room');
-    if (standing(target.role, target.room_role) >= standing(actor.role, member.room_role)) {
-      throw forbidden('Moderators cannot remove moderators of equal or higher standing');
-    }
+    const target = await standingInRoom(app.db, roomId, targetId);
+    if (!target?.room_role) throw notFound('Not a member of this room');
+    assertOutranks(actor, member.room_role, target);
   } else {
     await requireMember(app.db, actor, roomId);
   }
