@@ -2,13 +2,12 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { rateLimited } from '../../errors.js';
+import { errorResponses, idParams } from '../../http/schemas.js';
 import { createInvite, listInvites, revokeInvite } from './invites.js';
 import { dummyPasswordHash } from './passwords.js';
 import {
   createInviteBody,
   createdInviteSchema,
-  errorSchema,
-  idParams,
   inviteSchema,
   loginBody,
   refreshBody,
@@ -24,7 +23,6 @@ import {
 import { getMe, login, logout, refresh, register, searchUsers, suspendUser, unsuspendUser, updateMe } from './service.js';
 import { userSchema } from './user.js';
 
-const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema, 423: errorSchema, 429: errorSchema };
 const noContent = z.null().describe('No content');
 
 /** Users and sign-in (API.md "Users and sign-in"). Thin adapters over service.ts and invites.ts. */
@@ -42,25 +40,25 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.post(
     '/auth/register',
-    { onRequest: authBudget, schema: { tags: ['auth'], body: registerBody, response: { 201: sessionSchema, ...errors } } },
+    { onRequest: authBudget, schema: { tags: ['auth'], body: registerBody, response: { 201: sessionSchema, ...errorResponses } } },
     async (request, reply) => reply.status(201).send(await register(app, request.body)),
   );
 
   app.post(
     '/auth/login',
-    { onRequest: authBudget, schema: { tags: ['auth'], body: loginBody, response: { 200: sessionSchema, ...errors } } },
+    { onRequest: authBudget, schema: { tags: ['auth'], body: loginBody, response: { 200: sessionSchema, ...errorResponses } } },
     async (request) => login(app, request.body),
   );
 
   app.post(
     '/auth/refresh',
-    { schema: { tags: ['auth'], body: refreshBody, response: { 200: tokenPairSchema, ...errors } } },
+    { schema: { tags: ['auth'], body: refreshBody, response: { 200: tokenPairSchema, ...errorResponses } } },
     async (request) => refresh(app, request.body.refreshToken),
   );
 
   app.post(
     '/auth/logout',
-    { onRequest: app.authenticate, schema: { tags: ['auth'], body: refreshBody, response: { 204: noContent, ...errors } } },
+    { onRequest: app.authenticate, schema: { tags: ['auth'], body: refreshBody, response: { 204: noContent, ...errorResponses } } },
     async (request, reply) => {
       await logout(app.db, request.actor, request.body.refreshToken);
       return reply.status(204).send(null);
@@ -69,7 +67,7 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/me',
-    { onRequest: app.authenticate, schema: { tags: ['auth'], response: { 200: z.object({ user: userSchema }), ...errors } } },
+    { onRequest: app.authenticate, schema: { tags: ['auth'], response: { 200: z.object({ user: userSchema }), ...errorResponses } } },
     async (request) => ({ user: await getMe(app.db, request.actor) }),
   );
 
@@ -82,44 +80,44 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
       preHandler: async (request, reply) => {
         if (request.body.password) await authBudget.call(app, request, reply);
       },
-      schema: { tags: ['auth'], body: updateMeBody, response: { 200: updateMeResponse, ...errors } },
+      schema: { tags: ['auth'], body: updateMeBody, response: { 200: updateMeResponse, ...errorResponses } },
     },
     async (request) => updateMe(app, request.actor, request.body),
   );
 
   app.get(
     '/users',
-    { onRequest: app.requireRole('moderator'), schema: { tags: ['users'], querystring: userSearchQuery, response: { 200: z.object({ users: z.array(userSchema) }), ...errors } } },
+    { onRequest: app.requireRole('moderator'), schema: { tags: ['users'], querystring: userSearchQuery, response: { 200: z.object({ users: z.array(userSchema) }), ...errorResponses } } },
     async (request) => ({ users: await searchUsers(app.db, request.actor, request.query.query) }),
   );
 
   app.post(
     '/users/:id/suspend',
-    { onRequest: app.requireRole('staff'), schema: { tags: ['users'], params: idParams, body: suspendBody, response: { 200: suspendResponse, ...errors } } },
+    { onRequest: app.requireRole('staff'), schema: { tags: ['users'], params: idParams, body: suspendBody, response: { 200: suspendResponse, ...errorResponses } } },
     async (request) => suspendUser(app, request.actor, request.params.id, request.body),
   );
 
   app.post(
     '/users/:id/unsuspend',
-    { onRequest: app.requireRole('staff'), schema: { tags: ['users'], params: idParams, response: { 200: suspendResponse, ...errors } } },
+    { onRequest: app.requireRole('staff'), schema: { tags: ['users'], params: idParams, response: { 200: suspendResponse, ...errorResponses } } },
     async (request) => unsuspendUser(app, request.actor, request.params.id),
   );
 
   app.post(
     '/invites',
-    { onRequest: app.requireRole('staff'), schema: { tags: ['invites'], body: createInviteBody, response: { 201: createdInviteSchema, ...errors } } },
+    { onRequest: app.requireRole('staff'), schema: { tags: ['invites'], body: createInviteBody, response: { 201: createdInviteSchema, ...errorResponses } } },
     async (request, reply) => reply.status(201).send(await createInvite(app.db, request.actor, request.body)),
   );
 
   app.get(
     '/invites',
-    { onRequest: app.requireRole('staff'), schema: { tags: ['invites'], response: { 200: z.object({ invites: z.array(inviteSchema) }), ...errors } } },
+    { onRequest: app.requireRole('staff'), schema: { tags: ['invites'], response: { 200: z.object({ invites: z.array(inviteSchema) }), ...errorResponses } } },
     async (request) => ({ invites: await listInvites(app.db, request.actor) }),
   );
 
   app.delete(
     '/invites/:id',
-    { onRequest: app.requireRole('staff'), schema: { tags: ['invites'], params: idParams, response: { 204: noContent, ...errors } } },
+    { onRequest: app.requireRole('staff'), schema: { tags: ['invites'], params: idParams, response: { 204: noContent, ...errorResponses } } },
     async (request, reply) => {
       await revokeInvite(app.db, request.actor, request.params.id);
       return reply.status(204).send(null);

@@ -45,7 +45,6 @@ export type UpdateMeInput = z.infer<typeof updateMeBody>;
 
 export const userSearchQuery = z.strictObject({ query: z.string().trim().max(50).optional() });
 
-export const idParams = z.strictObject({ id: z.uuid() });
 
 export const suspendBody = z.strictObject({
   reason: z.string().trim().min(1).max(500),
@@ -92,7 +91,3 @@ export type Invite = z.infer<typeof inviteSchema>;
 /** Only in the answer to `POST /api/invites`: the code is never shown again. */
 export const createdInviteSchema = inviteSchema.extend({ code: z.string() });
 export type CreatedInvite = z.infer<typeof createdInviteSchema>;
-
-export const errorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-});

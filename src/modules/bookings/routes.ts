@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { idParams } from '../../http/schemas.js';
 import { calendarFeed, issueCalendarToken } from './calendar.js';
 import { verifyDataKey } from './crypto.js';
 import { scheduleBookingJobs } from './jobs.js';
@@ -12,7 +13,6 @@ import {
   createSlotBody,
   declineBody,
   emptyBody,
-  idParams,
   listBookingsQuery,
   listSlotsQuery,
   slotSchema,

@@ -30,8 +30,6 @@ export const listSlotsQuery = z.strictObject({
 });
 export type ListSlotsInput = z.infer<typeof listSlotsQuery>;
 
-export const idParams = z.strictObject({ id: z.uuid() });
-
 export const createBookingBody = z.strictObject({
   slotId: z.uuid(),
   kind: slotKindSchema,

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { scheduleCallExpiry } from './jobs.js';
-import { callSchema, callWithLinkSchema, errorResponses, noBodySchema, noQuerySchema, roomParamsSchema } from './schemas.js';
+import { errorResponses, idParams } from '../../http/schemas.js';
+import { callSchema, callWithLinkSchema, noBodySchema, noQuerySchema } from './schemas.js';
 import { endCall, getCallLink, startCall } from './service.js';
 
 /** HTTP adapter of the calls module (routes under /api). */
@@ -16,7 +17,7 @@ export const callsRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags,
         summary: 'Start the room’s video call (or get the one already live)',
-        params: roomParamsSchema,
+        params: idParams,
         body: noBodySchema,
         response: { 200: callSchema, 201: callSchema, ...errorResponses },
       },
@@ -34,7 +35,7 @@ export const callsRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags,
         summary: 'The live call and a personal join link',
-        params: roomParamsSchema,
+        params: idParams,
         querystring: noQuerySchema,
         response: { 200: callWithLinkSchema, ...errorResponses },
       },
@@ -49,7 +50,7 @@ export const callsRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags,
         summary: 'End the live call',
-        params: roomParamsSchema,
+        params: idParams,
         body: noBodySchema,
         response: { 204: z.null().describe('Ended'), ...errorResponses },
       },

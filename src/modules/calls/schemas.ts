@@ -22,7 +22,6 @@ export const callWithLinkSchema = z.object({
 export const callEndedSchema = z.object({ roomId: z.uuid(), callId: z.uuid() });
 export type CallEnded = z.infer<typeof callEndedSchema>;
 
-export const roomParamsSchema = z.strictObject({ id: z.uuid() });
 /** These routes take no input besides the room id: any body or query field is refused (400). */
 export const noBodySchema = z.strictObject({}).nullish();
 export const noQuerySchema = z.strictObject({});
@@ -36,16 +35,3 @@ export const toCall = (row: CallRow): Call => ({
   expiresAt: row.expires_at.toISOString(),
   endedAt: row.ended_at?.toISOString() ?? null,
 });
-
-/** The contract's error shape, declared per status for the OpenAPI document. */
-export const errorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-});
-export const errorResponses = {
-  400: errorSchema,
-  401: errorSchema,
-  403: errorSchema,
-  404: errorSchema,
-  409: errorSchema,
-  423: errorSchema,
-} as const;

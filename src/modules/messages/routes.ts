@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { errorResponses, roomIdParams } from '../rooms/schemas.js';
-import { editBody, historyQuery, messageIdParams, messageSchema, messagesResponse, sendBody } from './schemas.js';
+import { errorResponses, idParams } from '../../http/schemas.js';
+import { editBody, historyQuery, messageSchema, messagesResponse, sendBody } from './schemas.js';
 import { deleteMessage, editMessage, listMessages, listReplies, sendMessage } from './service.js';
 
 /** HTTP adapter of the messages module (routes under /api). */
@@ -11,7 +11,7 @@ export const messagesRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/rooms/:id/messages',
-    { onRequest: app.authenticate, schema: { tags, security, params: roomIdParams, querystring: historyQuery, response: { 200: messagesResponse, ...errorResponses } } },
+    { onRequest: app.authenticate, schema: { tags, security, params: idParams, querystring: historyQuery, response: { 200: messagesResponse, ...errorResponses } } },
     async (request) => ({ messages: await listMessages(app.db, request.actor, request.params.id, request.query) }),
   );
 
@@ -19,7 +19,7 @@ export const messagesRoutes: FastifyPluginAsyncZod = async (app) => {
     '/rooms/:id/messages',
     {
       onRequest: app.authenticate,
-      schema: { tags, security, params: roomIdParams, body: sendBody, response: { 200: messageSchema, 201: messageSchema, ...errorResponses } },
+      schema: { tags, security, params: idParams, body: sendBody, response: { 200: messageSchema, 201: messageSchema, ...errorResponses } },
     },
     async (request, reply) => {
       const { message, created } = await sendMessage(app, request.actor, { ...request.body, roomId: request.params.id });
@@ -29,13 +29,13 @@ export const messagesRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.patch(
     '/messages/:id',
-    { onRequest: app.authenticate, schema: { tags, security, params: messageIdParams, body: editBody, response: { 200: messageSchema, ...errorResponses } } },
+    { onRequest: app.authenticate, schema: { tags, security, params: idParams, body: editBody, response: { 200: messageSchema, ...errorResponses } } },
     async (request) => editMessage(app, request.actor, request.params.id, request.body.body),
   );
 
   app.delete(
     '/messages/:id',
-    { onRequest: app.authenticate, schema: { tags, security, params: messageIdParams, response: { 204: z.null(), ...errorResponses } } },
+    { onRequest: app.authenticate, schema: { tags, security, params: idParams, response: { 204: z.null(), ...errorResponses } } },
     async (request, reply) => {
       await deleteMessage(app, request.actor, request.params.id);
       return reply.status(204).send(null);
@@ -44,7 +44,7 @@ export const messagesRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/messages/:id/replies',
-    { onRequest: app.authenticate, schema: { tags, security, params: messageIdParams, response: { 200: messagesResponse, ...errorResponses } } },
+    { onRequest: app.authenticate, schema: { tags, security, params: idParams, response: { 200: messagesResponse, ...errorResponses } } },
     async (request) => ({ messages: await listReplies(app.db, request.actor, request.params.id) }),
   );
 };

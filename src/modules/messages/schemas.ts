@@ -50,5 +50,4 @@ export const catchupEvent = z.strictObject({ roomId: z.uuid(), afterSeq: z.numbe
 /** Socket `typing`. */
 export const typingEvent = z.strictObject({ roomId: z.uuid() });
 
-export const messageIdParams = z.strictObject({ id: z.uuid() });
 export const messagesResponse = z.object({ messages: z.array(messageSchema) });

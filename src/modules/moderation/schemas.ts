@@ -7,7 +7,6 @@ export const flagReasonSchema = z.enum(['harassment', 'spam', 'self_harm', 'pers
 export const flagStatusSchema = z.enum(['open', 'resolved', 'dismissed']);
 export const filterActionSchema = z.enum(['block', 'flag', 'crisis']);
 
-export const idParams = z.strictObject({ id: z.uuid() });
 export const roomUserParams = z.strictObject({ id: z.uuid(), userId: z.uuid() });
 
 export const createFlagBody = z.strictObject({

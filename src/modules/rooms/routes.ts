@@ -2,15 +2,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
   addMemberBody,
-  errorResponses,
   createRoomBody,
   memberParams,
   memberSchema,
   readMarkerBody,
-  roomIdParams,
   roomSchema,
   updateRoomBody,
 } from './schemas.js';
+import { errorResponses, idParams } from '../../http/schemas.js';
 import { addMember, createRoom, getRoom, listMembers, listRooms, markRead, removeMember, updateRoom } from './service.js';
 
 /** HTTP adapter of the rooms module (routes under /api). */
@@ -35,7 +34,7 @@ export const roomsRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/rooms/:id',
-    { onRequest: app.authenticate, schema: { tags, security, params: roomIdParams, response: { 200: roomSchema, ...errorResponses } } },
+    { onRequest: app.authenticate, schema: { tags, security, params: idParams, response: { 200: roomSchema, ...errorResponses } } },
     async (request) => getRoom(app.db, request.actor, request.params.id),
   );
 
@@ -43,7 +42,7 @@ export const roomsRoutes: FastifyPluginAsyncZod = async (app) => {
     '/rooms/:id',
     {
       onRequest: app.authenticate,
-      schema: { tags, security, params: roomIdParams, body: updateRoomBody, response: { 200: roomSchema, ...errorResponses } },
+      schema: { tags, security, params: idParams, body: updateRoomBody, response: { 200: roomSchema, ...errorResponses } },
     },
     async (request) => updateRoom(app, request.actor, request.params.id, request.body),
   );
@@ -52,7 +51,7 @@ export const roomsRoutes: FastifyPluginAsyncZod = async (app) => {
     '/rooms/:id/members',
     {
       onRequest: app.authenticate,
-      schema: { tags, security, params: roomIdParams, response: { 200: z.object({ members: z.array(memberSchema) }), ...errorResponses } },
+      schema: { tags, security, params: idParams, response: { 200: z.object({ members: z.array(memberSchema) }), ...errorResponses } },
     },
     async (request) => ({ members: await listMembers(app.db, request.actor, request.params.id) }),
   );
@@ -61,7 +60,7 @@ export const roomsRoutes: FastifyPluginAsyncZod = async (app) => {
     '/rooms/:id/members',
     {
       onRequest: app.authenticate,
-      schema: { tags, security, params: roomIdParams, body: addMemberBody, response: { 201: memberSchema, ...errorResponses } },
+      schema: { tags, security, params: idParams, body: addMemberBody, response: { 201: memberSchema, ...errorResponses } },
     },
     async (request, reply) => reply.status(201).send(await addMember(app, request.actor, request.params.id, request.body)),
   );
@@ -79,7 +78,7 @@ export const roomsRoutes: FastifyPluginAsyncZod = async (app) => {
     '/rooms/:id/read',
     {
       onRequest: app.authenticate,
-      schema: { tags, security, params: roomIdParams, body: readMarkerBody, response: { 204: z.null(), ...errorResponses } },
+      schema: { tags, security, params: idParams, body: readMarkerBody, response: { 204: z.null(), ...errorResponses } },
     },
     async (request, reply) => {
       await markRead(app.db, request.actor, request.params.id, request.body.seq);

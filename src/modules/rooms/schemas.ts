@@ -37,7 +37,6 @@ export const memberSchema = z.object({
 });
 export type Member = z.infer<typeof memberSchema>;
 
-export const roomIdParams = z.strictObject({ id: z.uuid() });
 export const memberParams = z.strictObject({ id: z.uuid(), userId: z.union([z.literal('me'), z.uuid()]) });
 
 export const createRoomBody = z.strictObject({
@@ -63,19 +62,3 @@ export const addMemberBody = z.strictObject({ userId: z.uuid(), roomRole: roomRo
 export type AddMemberInput = z.infer<typeof addMemberBody>;
 
 export const readMarkerBody = z.strictObject({ seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
-
-/** The contract's error body, declared per status so the OpenAPI document shows it. */
-export const errorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-});
-export const errorResponses = {
-  400: errorSchema,
-  401: errorSchema,
-  403: errorSchema,
-  404: errorSchema,
-  409: errorSchema,
-  413: errorSchema,
-  423: errorSchema,
-  429: errorSchema,
-  503: errorSchema,
-};
