@@ -1,7 +1,8 @@
 import { Server, type Socket } from 'socket.io';
 import type { FastifyInstance } from 'fastify';
 import { toErrorResponse } from '../http/errors.js';
-import { isGlobalModerator, isStaff } from '../modules/auth/roles.js';
+import { isStaff } from '../modules/auth/roles.js';
+import { isRoomModerator } from '../modules/rooms/access.js';
 import { roomChannel, roomModsChannel, STAFF_CHANNEL, userChannel } from './channels.js';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from './events.js';
 import type { EngawaServer } from './realtime.js';
@@ -30,7 +31,7 @@ async function joinChannels(app: FastifyInstance, socket: EngawaSocket): Promise
   if (isStaff(user.role)) channels.push(STAFF_CHANNEL);
   for (const r of await membershipsOf(app, userId)) {
     channels.push(roomChannel(r.room_id));
-    if (r.room_role === 'moderator' || isGlobalModerator(user.role)) channels.push(roomModsChannel(r.room_id));
+    if (isRoomModerator(user.role, r.room_role)) channels.push(roomModsChannel(r.room_id));
   }
   await socket.join(channels);
 }

@@ -3,7 +3,7 @@ import type { RoomRole, RoomRow } from '../../db/schema.js';
 import { forbidden, notFound } from '../../errors.js';
 import type { Actor } from '../auth/actor.js';
 import { isGlobalModerator, isStaff } from '../auth/roles.js';
-import { assertOutranks, standingInRoom } from '../rooms/access.js';
+import { assertOutranks, isRoomModerator, standingInRoom } from '../rooms/access.js';
 
 export interface ModerationAccess {
   room: RoomRow;
@@ -25,7 +25,7 @@ export async function requireModeration(db: Database, actor: Actor, roomId: stri
     .where('room_id', '=', roomId)
     .where('user_id', '=', actor.id)
     .executeTakeFirst();
-  if (member && (member.room_role === 'moderator' || isGlobalModerator(actor.role))) return { room, actorRoomRole: member.room_role };
+  if (member && isRoomModerator(actor.role, member.room_role)) return { room, actorRoomRole: member.room_role };
   if (isStaff(actor.role)) return { room, actorRoomRole: member?.room_role ?? null };
   if (member) throw forbidden('Only moderators of this room may do this');
   throw notFound(notFoundMessage);
