@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { DomainError, forbidden, isUniqueViolation, locked, notFound, unauthenticated } from '../../errors.js';
 import type { Realtime } from '../../realtime/realtime.js';
+import { writeAudit } from '../moderation/audit.js';
 import { isSuspended, type Actor } from './actor.js';
 import { handleKey } from './handles.js';
 import { consumeInvite, joinInviteRooms } from './invites.js';
@@ -188,7 +189,7 @@ export async function suspendUser(deps: AuthDeps, actor: Actor, targetId: string
       .returning([...USER_COLUMNS, 'suspended_at', 'suspended_until', 'suspend_reason'])
       .executeTakeFirstOrThrow();
     await revokeAllRefreshTokens(trx, targetId);
-    await trx.insertInto('audit_log').values({ actor_id: actor.id, action: 'user_suspend', target_user_id: targetId, reason: input.reason }).execute();
+    await writeAudit(trx, { actorId: actor.id, action: 'user_suspend', targetUserId: targetId, reason: input.reason });
     return row;
   });
   deps.realtime.toUser(targetId, 'moderation:applied', { action: 'suspend', reason: input.reason, ...(until ? { until: until.toISOString() } : {}) });
@@ -206,7 +207,7 @@ export async function unsuspendUser(deps: AuthDeps, actor: Actor, targetId: stri
   if (target.suspended_at !== null) {
     await deps.db.transaction().execute(async (trx) => {
       await trx.updateTable('users').set({ suspended_at: null, suspended_until: null, suspend_reason: null }).where('id', '=', targetId).execute();
-      await trx.insertInto('audit_log').values({ actor_id: actor.id, action: 'user_unsuspend', target_user_id: targetId }).execute();
+      await writeAudit(trx, { actorId: actor.id, action: 'user_unsuspend', targetUserId: targetId });
     });
   }
   return { user: toUser(target), suspension: null };

@@ -5,6 +5,7 @@ import type { DB } from '../../db/schema.js';
 import { DomainError, conflict, forbidden, isExclusionViolation, isUniqueViolation, notFound } from '../../errors.js';
 import type { Realtime } from '../../realtime/realtime.js';
 import type { Actor } from '../auth/actor.js';
+import { writeAudit, type AuditEntry } from '../moderation/audit.js';
 import { isStaff } from '../auth/roles.js';
 import { decrypt, encrypt } from './crypto.js';
 import { findBooking, selectBookings, selectSlots, slotIsBooked, type BookingRecord, type SlotRecord } from './repository.js';
@@ -146,24 +147,22 @@ export function toBooking(row: BookingRecord, visitAddress?: string): Booking {
   };
 }
 
-export const AUDIT_ADDRESS_READ = 'booking_address_read';
-
 /**
  * Bookings as `actor` may see them. The visit address is decrypted only for the booking member,
  * the slot's staff and admins; every copy handed to someone other than the member is audited
  * (`via` names the route), in the same call, before the response leaves.
  */
 export async function present(ctx: BookingsContext, actor: Actor, rows: BookingRecord[], via: string): Promise<Booking[]> {
-  const audits: Array<{ actor_id: string; action: string; target_booking_id: string; target_user_id: string; reason: string }> = [];
+  const audits: AuditEntry[] = [];
   const out = rows.map((row) => {
     if (row.kind !== 'visit' || !row.visit_address_enc || !canSee(actor, row)) return toBooking(row);
     const address = decrypt(ctx.dataKey, row.visit_address_enc, row.id);
     if (actor.id !== row.member_id) {
-      audits.push({ actor_id: actor.id, action: AUDIT_ADDRESS_READ, target_booking_id: row.id, target_user_id: row.member_id, reason: via });
+      audits.push({ actorId: actor.id, action: 'booking_address_read', targetBookingId: row.id, targetUserId: row.member_id, reason: via });
     }
     return toBooking(row, address);
   });
-  if (audits.length > 0) await ctx.db.insertInto('audit_log').values(audits).execute();
+  await writeAudit(ctx.db, audits);
   return out;
 }
 

@@ -35,21 +35,23 @@ export interface AuditEntry {
   reason?: string | null;
 }
 
+const toRow = (entry: AuditEntry): Insertable<AuditLogTable> => ({
+  actor_id: entry.actorId,
+  action: entry.action,
+  room_id: entry.roomId ?? null,
+  target_user_id: entry.targetUserId ?? null,
+  target_message_id: entry.targetMessageId ?? null,
+  target_booking_id: entry.targetBookingId ?? null,
+  reason: entry.reason ?? null,
+});
+
 /**
- * Appends one entry to the audit log. Pass the transaction that makes the change so the entry and
- * the change commit together. The table refuses updates and deletes (trigger in 0003).
+ * Appends entries to the audit log, in one statement. Pass the transaction that makes the change
+ * so the entries and the change commit together. The table refuses updates and deletes (trigger in 0003).
  */
-export async function writeAudit(db: Kysely<DB> | Transaction<DB>, entry: AuditEntry): Promise<void> {
-  const row: Insertable<AuditLogTable> = {
-    actor_id: entry.actorId,
-    action: entry.action,
-    room_id: entry.roomId ?? null,
-    target_user_id: entry.targetUserId ?? null,
-    target_message_id: entry.targetMessageId ?? null,
-    target_booking_id: entry.targetBookingId ?? null,
-    reason: entry.reason ?? null,
-  };
-  await db.insertInto('audit_log').values(row).execute();
+export async function writeAudit(db: Kysely<DB> | Transaction<DB>, entry: AuditEntry | AuditEntry[]): Promise<void> {
+  const rows = (Array.isArray(entry) ? entry : [entry]).map(toRow);
+  if (rows.length > 0) await db.insertInto('audit_log').values(rows).execute();
 }
 
 /**
