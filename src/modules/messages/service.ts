@@ -34,6 +34,13 @@ export function toMessage(row: MessageRow, author: PublicUser, viewerIsModerator
 type MessageWithAuthor = MessageRow & { author_handle: string; author_display_name: string };
 const authorOf = (r: MessageWithAuthor): PublicUser => ({ id: r.author_id, handle: r.author_handle, displayName: r.author_display_name });
 
+/** Messages by id as a moderator of their room sees them (hidden bodies shown); for flags and alerts. */
+export async function messagesForModerators(db: Database, ids: string[]): Promise<Map<string, Message>> {
+  if (ids.length === 0) return new Map();
+  const rows = await selectMessages(db).where('messages.id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, toMessage(r, authorOf(r), true)]));
+}
+
 function selectMessages(db: Database) {
   return db
     .selectFrom('messages')
