@@ -284,11 +284,9 @@ export async function transitionBooking(
   action: Transition,
   reason?: string,
 ): Promise<Booking> {
+  // Visible = the member, the slot's staff or an admin: all of them may cancel; the rest is staff's.
   const row = await loadVisible(ctx.db, actor, id);
-  const isBookingsStaff = actor.id === row.staff_id || actor.role === 'admin';
-  if (action === 'cancel') {
-    if (actor.id !== row.member_id && !isBookingsStaff) throw notFound('No such booking');
-  } else if (!isBookingsStaff) {
+  if (action !== 'cancel' && actor.id !== row.staff_id && actor.role !== 'admin') {
     throw forbidden('Only the slot’s staff member or an admin can do this');
   }
   const rule = RULES[action];
