@@ -19,9 +19,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { io as connect } from 'socket.io-client';
+import { DATA_KEY, JWT_SECRET, benchBody, dist, log, pct, scrapeMetrics, seedMembers, sleep, startServer } from './lib.mjs';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const dist = (p) => path.join(ROOT, 'dist/src', p);
 const { startEmbeddedPostgres, freePort } = await import(dist('db/embedded.js'));
 const { createDatabase } = await import(dist('db/database.js'));
 const { migrateToLatest } = await import(dist('db/migrate.js'));
@@ -46,10 +45,6 @@ const RATE = Number(opt.rate);
 const DURATION_MS = Number(opt.minutes) * 60_000;
 const SAMPLE_MS = Number(opt['sample-seconds']) * 1000;
 const NODES = Number(opt.nodes);
-const JWT_SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789';
-const DATA_KEY = '0'.repeat(63) + '2';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const log = (...a) => console.error(new Date().toISOString().slice(11, 19), ...a);
 
 const cleanup = [];
 async function shutdown() {
@@ -81,12 +76,9 @@ await migrateToLatest(db);
 
 async function startNode() {
   const port = await freePort();
-  const proc = spawn(process.execPath, [path.join(ROOT, 'dist/src/main.js')], {
-    cwd: ROOT,
+  const node = await startServer({
+    port,
     env: {
-      PATH: process.env.PATH,
-      HOST: '127.0.0.1',
-      PORT: String(port),
       DATA_DIR: path.join(dir, `node-${port}`),
       DATABASE_URL: databaseUrl,
       ...(redisUrl ? { REDIS_URL: redisUrl, SOCKET_ADAPTER: 'redis' } : { SOCKET_ADAPTER: 'none' }),
@@ -94,19 +86,9 @@ async function startNode() {
       DATA_KEY,
       LOG_LEVEL: 'warn',
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
   });
-  cleanup.push(async () => {
-    if (proc.exitCode !== null) return;
-    proc.kill('SIGTERM');
-    await new Promise((r) => proc.once('exit', r));
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return { url, proc };
-    await sleep(100);
-  }
-  throw new Error('node did not start');
+  cleanup.push(node.stop);
+  return node;
 }
 const nodes = [];
 for (let i = 0; i < NODES; i++) nodes.push(await startNode());
@@ -120,23 +102,8 @@ cleanup.push(() => signer.close());
 
 // --- members and rooms ----------------------------------------------------------------------
 log(`setting up ${MEMBERS} members in ${ROOMS} rooms on ${NODES} node(s)`);
-const hash = await hashPassword('bench password 123');
-const runId = Date.now().toString(36);
-const users = await db
-  .insertInto('users')
-  .values(Array.from({ length: MEMBERS }, (_, i) => ({ handle: `b${runId}_${i}`, handle_key: `b${runId}_${i}`, display_name: `member ${i}`, role: 'member', password_hash: hash })))
-  .returning(['id', 'role'])
-  .execute();
-const rooms = await db
-  .insertInto('rooms')
-  .values(Array.from({ length: ROOMS }, (_, i) => ({ name: `bench room ${i}`, kind: 'chat', last_seq: 0 })))
-  .returning(['id'])
-  .execute();
 // Member i belongs to room i % ROOMS.
-await db
-  .insertInto('room_members')
-  .values(users.map((u, i) => ({ room_id: rooms[i % ROOMS].id, user_id: u.id, room_role: 'member', last_read_seq: 0 })))
-  .execute();
+const { users, rooms } = await seedMembers(db, { members: MEMBERS, rooms: ROOMS, passwordHash: await hashPassword('bench password 123') });
 
 const pending = new Map(); // clientId → { sentAt, roomId, waiting: Set(memberIndex) }
 const ackLatencies = [];
@@ -177,7 +144,7 @@ async function sendOne() {
   pending.set(clientId, { sentAt, waiting });
   sent++;
   try {
-    const ack = await m.socket.timeout(10_000).emitWithAck('message:send', { roomId: m.roomId, body: `bench message ${sent} ${'あ'.repeat(20 + (sent % 80))}`, clientId });
+    const ack = await m.socket.timeout(10_000).emitWithAck('message:send', { roomId: m.roomId, body: benchBody(sent), clientId });
     if (!ack.ok) throw new Error(ack.error.code);
     ackLatencies.push(performance.now() - sentAt);
   } catch (err) {
@@ -188,20 +155,10 @@ async function sendOne() {
 }
 
 // --- sampling -------------------------------------------------------------------------------
-async function scrape(url) {
-  const text = await fetch(`${url}/metrics`).then((r) => r.text());
-  const value = (name) => Number(text.match(new RegExp(`^${name} (\\S+)`, 'm'))?.[1]);
-  return {
-    rssMiB: +(value('process_resident_memory_bytes') / 2 ** 20).toFixed(1),
-    heapMiB: +(value('nodejs_heap_size_used_bytes') / 2 ** 20).toFixed(1),
-    loopP99ms: +(value('nodejs_eventloop_lag_p99_seconds') * 1000).toFixed(1),
-    sockets: value('engawa_socketio_connections'),
-  };
-}
 const samples = [];
 const started = Date.now();
 async function sample() {
-  const perNode = await Promise.all(nodes.map((n) => scrape(n.url).catch(() => undefined)));
+  const perNode = await Promise.all(nodes.map((n) => scrapeMetrics(n.url).catch(() => undefined)));
   const s = { minute: +((Date.now() - started) / 60_000).toFixed(1), sent, acked: ackLatencies.length, errors, reconnects, nodes: perNode };
   samples.push(s);
   log(`t=${s.minute}min sent=${sent} errors=${errors} ` + perNode.map((p, i) => `node${i}: rss=${p?.rssMiB}MiB heap=${p?.heapMiB}MiB loop.p99=${p?.loopP99ms}ms sockets=${p?.sockets}`).join(' | '));
@@ -224,11 +181,6 @@ await sleep(2_000); // late deliveries
 clearInterval(sampler);
 await sample();
 
-const pct = (arr, p) => {
-  if (arr.length === 0) return NaN;
-  const s = [...arr].sort((a, b) => a - b);
-  return +s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))].toFixed(1);
-};
 const undelivered = [...pending.values()].reduce((n, p) => n + p.waiting.size, 0);
 const result = {
   at: new Date().toISOString(),
