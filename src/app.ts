@@ -10,7 +10,7 @@ import { contextPlugin } from './http/context.js';
 import { docsPlugin } from './http/docs.js';
 import { errorsPlugin } from './http/errors.js';
 import { healthRoutes } from './http/health.js';
-import { dropEmptyQueryValues, jsonBodyPlugin } from './http/json.js';
+import { dropEmptyQueryValues, jsonBodyPlugin, refuseNulCharacters } from './http/json.js';
 import { metricsPlugin } from './http/metrics.js';
 import { securityPlugin } from './http/security.js';
 import { staticPlugin } from './http/static.js';
@@ -71,6 +71,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       api.addHook('preValidation', dropEmptyQueryValues);
+      api.addHook('preValidation', refuseNulCharacters);
       await api.register(authRoutes);
       await api.register(roomsRoutes);
       await api.register(messagesRoutes);
