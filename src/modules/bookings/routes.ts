@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { idParams } from '../../http/schemas.js';
+import { errorResponses, idParams } from '../../http/schemas.js';
 import { calendarFeed, issueCalendarToken } from './calendar.js';
 import { verifyDataKey } from './crypto.js';
 import { scheduleBookingJobs } from './jobs.js';
@@ -46,19 +46,19 @@ export const bookingsRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.post(
     '/slots',
-    { ...auth, schema: { tags: ['bookings'], body: createSlotBody, response: { 201: slotSchema } } },
+    { ...auth, schema: { tags: ['bookings'], body: createSlotBody, response: { 201: slotSchema, ...errorResponses } } },
     async (request, reply) => reply.status(201).send(await createSlot(ctx, request.actor, request.body)),
   );
 
   app.get(
     '/slots',
-    { ...auth, schema: { tags: ['bookings'], querystring: listSlotsQuery, response: { 200: z.object({ slots: z.array(slotSchema) }) } } },
+    { ...auth, schema: { tags: ['bookings'], querystring: listSlotsQuery, response: { 200: z.object({ slots: z.array(slotSchema) }), ...errorResponses } } },
     async (request) => ({ slots: await listSlots(ctx, request.actor, request.query) }),
   );
 
   app.delete(
     '/slots/:id',
-    { ...auth, schema: { tags: ['bookings'], params: idParams, response: { 204: z.null() } } },
+    { ...auth, schema: { tags: ['bookings'], params: idParams, response: { 204: z.null(), ...errorResponses } } },
     async (request, reply) => {
       await deleteSlot(ctx, request.actor, request.params.id);
       return reply.status(204).send(null);
@@ -67,13 +67,13 @@ export const bookingsRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.post(
     '/bookings',
-    { ...auth, schema: { tags: ['bookings'], body: createBookingBody, response: { 201: bookingSchema } } },
+    { ...auth, schema: { tags: ['bookings'], body: createBookingBody, response: { 201: bookingSchema, ...errorResponses } } },
     async (request, reply) => reply.status(201).send(await createBooking(ctx, request.actor, request.body)),
   );
 
   app.get(
     '/bookings',
-    { ...auth, schema: { tags: ['bookings'], querystring: listBookingsQuery, response: { 200: z.object({ bookings: z.array(bookingSchema) }) } } },
+    { ...auth, schema: { tags: ['bookings'], querystring: listBookingsQuery, response: { 200: z.object({ bookings: z.array(bookingSchema) }), ...errorResponses } } },
     async (request) => ({ bookings: await listBookings(ctx, request.actor, request.query) }),
   );
 
@@ -89,7 +89,7 @@ export const bookingsRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/bookings/:id',
-    { ...auth, schema: { tags: ['bookings'], params: idParams, response: { 200: bookingSchema } } },
+    { ...auth, schema: { tags: ['bookings'], params: idParams, response: { 200: bookingSchema, ...errorResponses } } },
     async (request) => getBooking(ctx, request.actor, request.params.id),
   );
 
@@ -101,26 +101,26 @@ export const bookingsRoutes: FastifyPluginAsyncZod = async (app) => {
   for (const [path, action] of simple) {
     app.post(
       `/bookings/:id/${path}`,
-      { ...auth, schema: { tags: ['bookings'], params: idParams, body: emptyBody, response: { 200: bookingSchema } } },
+      { ...auth, schema: { tags: ['bookings'], params: idParams, body: emptyBody, response: { 200: bookingSchema, ...errorResponses } } },
       async (request) => transitionBooking(ctx, request.actor, request.params.id, action),
     );
   }
 
   app.post(
     '/bookings/:id/decline',
-    { ...auth, schema: { tags: ['bookings'], params: idParams, body: declineBody, response: { 200: bookingSchema } } },
+    { ...auth, schema: { tags: ['bookings'], params: idParams, body: declineBody, response: { 200: bookingSchema, ...errorResponses } } },
     async (request) => transitionBooking(ctx, request.actor, request.params.id, 'decline', request.body.reason),
   );
 
   app.post(
     '/bookings/:id/cancel',
-    { ...auth, schema: { tags: ['bookings'], params: idParams, body: cancelBody, response: { 200: bookingSchema } } },
+    { ...auth, schema: { tags: ['bookings'], params: idParams, body: cancelBody, response: { 200: bookingSchema, ...errorResponses } } },
     async (request) => transitionBooking(ctx, request.actor, request.params.id, 'cancel', request.body?.reason),
   );
 
   app.post(
     '/me/calendar-token',
-    { ...auth, schema: { tags: ['bookings'], body: emptyBody, response: { 201: calendarTokenSchema } } },
+    { ...auth, schema: { tags: ['bookings'], body: emptyBody, response: { 201: calendarTokenSchema, ...errorResponses } } },
     async (request, reply) => {
       const token = await issueCalendarToken(app.db, request.actor);
       const url = `${request.protocol}://${request.host}/api/bookings/calendar.ics?token=${encodeURIComponent(token)}`;
