@@ -17,17 +17,19 @@ export interface ModerationAccess {
  * secret to them). A plain member gets 403; anyone else (non-member, removed, banned) 404.
  */
 export async function requireModeration(db: Database, actor: Actor, roomId: string, notFoundMessage = 'Room not found'): Promise<ModerationAccess> {
-  const room = await db.selectFrom('rooms').selectAll().where('id', '=', roomId).executeTakeFirst();
-  if (!room) throw notFound(notFoundMessage);
-  const member = await db
-    .selectFrom('room_members')
-    .select('room_role')
-    .where('room_id', '=', roomId)
-    .where('user_id', '=', actor.id)
+  // The room and the actor's role in it (null when not a member), in one round trip.
+  const row = await db
+    .selectFrom('rooms')
+    .leftJoin('room_members', (j) => j.onRef('room_members.room_id', '=', 'rooms.id').on('room_members.user_id', '=', actor.id))
+    .selectAll('rooms')
+    .select('room_members.room_role as actor_room_role')
+    .where('rooms.id', '=', roomId)
     .executeTakeFirst();
-  if (member && isRoomModerator(actor.role, member.room_role)) return { room, actorRoomRole: member.room_role };
-  if (isStaff(actor.role)) return { room, actorRoomRole: member?.room_role ?? null };
-  if (member) throw forbidden('Only moderators of this room may do this');
+  if (!row) throw notFound(notFoundMessage);
+  const { actor_room_role: roomRole, ...room } = row;
+  if (roomRole !== null && isRoomModerator(actor.role, roomRole)) return { room, actorRoomRole: roomRole };
+  if (isStaff(actor.role)) return { room, actorRoomRole: roomRole };
+  if (roomRole !== null) throw forbidden('Only moderators of this room may do this');
   throw notFound(notFoundMessage);
 }
 
