@@ -17,6 +17,8 @@
 //  3. steps: the rate times --step-factor per step (--step-seconds each) until a step misses
 //     (p99 ≥ --p99-ms, delivery < 100 %, or any failed ack): the last passing rate is the maximum
 //     sustainable rate (a target that misses steps DOWN instead).
+//     Before each measured run a probe send must be acked within 50 ms twice in a row (the previous
+//     step's backlog is worked off first). --cpu-prof DIR writes a V8 CPU profile of the server.
 //  4. the same three phases against bench/relay.mjs, a bare Socket.IO room relay (no DB, no auth),
 //     unless --skip-relay. ratio = full-server max sustainable rate / bare-relay max sustainable rate.
 import { fork } from 'node:child_process';
@@ -47,6 +49,7 @@ const { values: opt } = parseArgs({
     idle: { type: 'string', default: '5000' },
     'rate-limit': { type: 'string', default: '100/10' },
     'skip-relay': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
   },
@@ -126,6 +129,8 @@ try {
 
   /** One measured run with server CPU / RSS around it; pass = the goal's criteria. */
   async function measuredRun(server, rate, seconds, withPg) {
+    const settle = await call('settle', {});
+    if (settle.seconds > 2) log(`  (waited ${settle.seconds}s for the server to work off its backlog${settle.settled ? '' : ', in vain'})`);
     const s0 = procStats(server.proc.pid);
     const pg0 = withPg ? await pgBackendCpu() : 0;
     const t0 = performance.now();
@@ -137,6 +142,7 @@ try {
     const s1 = procStats(server.proc.pid);
     result.server = { cpuPercent: +(((s1.cpuSeconds - s0.cpuSeconds) / wall) * 100).toFixed(1), rssMiB: +(s1.rssKiB / 1024).toFixed(1), rssMaxMiB: +(rssMax / 1024).toFixed(1) };
     if (withPg) result.postgresBackendsCpuPercent = +((((await pgBackendCpu()) - pg0) / wall) * 100).toFixed(1);
+    result.settleSeconds = settle.seconds;
     result.loadavg = loadavg().map((x) => +x.toFixed(2));
     result.pass = result.latencyMs.p99 < P99_MS && result.deliveredRatio === 1 && Object.keys(result.ackErrors).length === 0;
     log(
@@ -174,7 +180,6 @@ try {
     let best = out.target.pass ? RATE : undefined;
     let rate = out.target.pass ? RATE * factor : RATE / factor;
     for (let i = 0; i < 20 && rate <= Number(opt['max-rate']) && rate >= 1; i++) {
-      await sleep(2_000);
       const r = await measuredRun(server, Math.round(rate), Number(opt['step-seconds']), withPg);
       out.steps.push(r);
       if (out.target.pass) {
@@ -207,6 +212,7 @@ try {
     port: await freePort(),
     nofile: NOFILE,
     stdio: ['ignore', 2, 2],
+    nodeArgs: opt['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opt['cpu-prof'])}`] : [],
     env: { DATABASE_URL: databaseUrl, DATA_DIR: dataDir, JWT_SECRET, DATA_KEY, SOCKET_ADAPTER: 'none', LOG_LEVEL: 'warn', MESSAGE_RATE_LIMIT: opt['rate-limit'] },
   });
   cleanup.push(full.stop);

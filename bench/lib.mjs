@@ -36,12 +36,12 @@ export async function waitHealthy(url, proc) {
 }
 
 /**
- * Spawns `node <script>` on loopback with `env`, waits for /healthz. With `nofile`, the child runs
+ * Spawns `node [nodeArgs] <script>` on loopback with `env`, waits for /healthz. With `nofile`, the child runs
  * under `prlimit --nofile=N:N` (when this process's own limit is lower). Returns { url, proc, stop }.
  */
-export async function startServer({ script = path.join(ROOT, 'dist/src/main.js'), port, env, nofile, stdio = ['ignore', 'inherit', 'inherit'] }) {
+export async function startServer({ script = path.join(ROOT, 'dist/src/main.js'), nodeArgs = [], port, env, nofile, stdio = ['ignore', 'inherit', 'inherit'] }) {
   let cmd = process.execPath;
-  let args = [script];
+  let args = [...nodeArgs, script];
   if (nofile && openFileLimit() < nofile) {
     args = [`--nofile=${nofile}:${nofile}`, '--', cmd, ...args];
     cmd = 'prlimit';

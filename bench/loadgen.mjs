@@ -5,7 +5,7 @@
 // a stalled server or a late generator both show up as latency).
 //
 // Commands (process.send): connect { url, clients: [{ auth, roomId }], concurrency }
-//                          run { rate, seconds, drainMs } · disconnect { from } · exit
+//                          run { rate, seconds, drainMs } · settle {} · disconnect { from } · exit
 import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { io as connect } from 'socket.io-client';
@@ -167,7 +167,24 @@ async function doRun({ rate, seconds, drainMs = 5_000 }) {
   };
 }
 
-const commands = { connect: doConnect, disconnect: doDisconnect, run: doRun };
+/**
+ * Waits until the server has worked off any backlog of the previous step: one member's probe send
+ * must be acked within `underMs`, twice in a row (at most `maxMs`). Returns the seconds it took.
+ */
+async function doSettle({ underMs = 50, maxMs = 60_000 }) {
+  const started = performance.now();
+  const c = clients.find((x) => x?.roomId && x.socket.connected);
+  let good = 0;
+  while (c && good < 2 && performance.now() - started < maxMs) {
+    const t = performance.now();
+    const ack = await c.socket.timeout(maxMs).emitWithAck('message:send', { roomId: c.roomId, body: 'settle probe', clientId: clientIdOf(nextMessage++) }).catch(() => undefined);
+    good = ack?.ok && performance.now() - t < underMs ? good + 1 : 0;
+    await sleep(500);
+  }
+  return { seconds: +((performance.now() - started) / 1000).toFixed(1), settled: good >= 2 };
+}
+
+const commands = { connect: doConnect, disconnect: doDisconnect, run: doRun, settle: doSettle };
 process.on('message', async ({ id, cmd, args }) => {
   if (cmd === 'exit') {
     for (const c of clients) c?.socket.close();
