@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { conflict, isUniqueViolation, notFound } from '../../errors.js';
 import type { Actor } from '../auth/actor.js';
+import { lockMembership } from '../rooms/access.js';
 import { writeAudit } from './audit.js';
 import { assertMayActOn, requireModeration } from './permissions.js';
 import type { BanInput, MuteInput } from './schemas.js';
@@ -77,6 +78,7 @@ export async function banUser(app: FastifyInstance, actor: Actor, roomId: string
   const { ban, wasMember } = await app.db
     .transaction()
     .execute(async (trx) => {
+      await lockMembership(trx, roomId, input.userId);
       const ban = await trx
         .insertInto('room_bans')
         .values({ room_id: roomId, user_id: input.userId, reason: input.reason, banned_by: actor.id })

@@ -1,5 +1,6 @@
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
-import type { Role, RoomMemberRow, RoomRole, RoomRow } from '../../db/schema.js';
+import type { DB, Role, RoomMemberRow, RoomRole, RoomRow } from '../../db/schema.js';
 import { forbidden, notFound } from '../../errors.js';
 import type { Actor } from '../auth/actor.js';
 import { isGlobalModerator, roleRank } from '../auth/roles.js';
@@ -13,6 +14,15 @@ export interface RoomAccess {
 
 export const isRoomModerator = (globalRole: Role, roomRole: RoomRole): boolean =>
   roomRole === 'moderator' || isGlobalModerator(globalRole);
+
+/**
+ * Serialises changes to one person's membership of one room (adding them, banning them) until the
+ * transaction ends, so a ban can never be overtaken by an add that checked for bans a moment earlier.
+ * Call first thing inside the transaction.
+ */
+export async function lockMembership(trx: Kysely<DB>, roomId: string, userId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`membership:${roomId}:${userId}`}, 0))`.execute(trx);
+}
 
 /** The room and the actor's membership, read now. A room the actor is not in does not exist for them (404). */
 export async function requireMember(db: Database, actor: Actor, roomId: string): Promise<RoomAccess> {

@@ -2,11 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { RoomMemberRow, RoomRow, UserRow } from '../../db/schema.js';
-import { conflict, isUniqueViolation, locked, notFound } from '../../errors.js';
+import { conflict, locked, notFound } from '../../errors.js';
 import type { Actor } from '../auth/actor.js';
 import { toUser } from '../auth/user.js';
 import { writeAudit } from '../moderation/audit.js';
-import { assertOutranks, isRoomModerator, requireMember, requireRoomModerator, standingInRoom } from './access.js';
+import { assertOutranks, isRoomModerator, lockMembership, requireMember, requireRoomModerator, standingInRoom } from './access.js';
 import type { AddMemberInput, CreateRoomInput, Member, Room, UpdateRoomInput } from './schemas.js';
 
 type MemberView = Pick<RoomMemberRow, 'room_role' | 'last_read_seq'>;
@@ -150,17 +150,18 @@ export async function addMember(app: FastifyInstance, actor: Actor, roomId: stri
     .where('id', '=', input.userId)
     .executeTakeFirst();
   if (!user) throw notFound('User not found');
-  const ban = await app.db
-    .selectFrom('room_bans')
-    .select('user_id')
-    .where('room_id', '=', roomId)
-    .where('user_id', '=', input.userId)
-    .executeTakeFirst();
-  if (ban) throw locked('This person is banned from the room');
   const roomRole = input.roomRole ?? 'member';
-  let row: RoomMemberRow | undefined;
-  try {
-    row = await app.db
+  // The ban check and the insert hold the membership lock that a ban takes too (no add slips past a ban).
+  const row: RoomMemberRow | undefined = await app.db.transaction().execute(async (trx) => {
+    await lockMembership(trx, roomId, user.id);
+    const ban = await trx
+      .selectFrom('room_bans')
+      .select('user_id')
+      .where('room_id', '=', roomId)
+      .where('user_id', '=', user.id)
+      .executeTakeFirst();
+    if (ban) throw locked('This person is banned from the room');
+    return trx
       .insertInto('room_members')
       // A newcomer starts with nothing unread: the history is there to read, not a pile of badges.
       .values({
@@ -172,12 +173,15 @@ export async function addMember(app: FastifyInstance, actor: Actor, roomId: stri
       .onConflict((oc) => oc.doNothing())
       .returningAll()
       .executeTakeFirst();
-  } catch (err) {
-    if (isUniqueViolation(err)) throw conflict('Already a member of this room');
-    throw err;
-  }
+  });
   if (!row) throw conflict('Already a member of this room');
   await app.realtime.joinRoom(user.id, roomId, isRoomModerator(user.role, roomRole));
+  // A ban or removal that committed while the sockets were joining must win: its leave may have run first.
+  const still = await app.db.selectFrom('room_members').select('user_id').where('room_id', '=', roomId).where('user_id', '=', user.id).executeTakeFirst();
+  if (!still) {
+    await app.realtime.leaveRoom(user.id, roomId);
+    throw conflict('This person left or was removed from the room meanwhile');
+  }
   const member = toMember(row, user);
   app.realtime.toRoom(roomId, 'member:joined', { roomId, user: member.user });
   return member;
