@@ -48,6 +48,20 @@ function parseJoinUrl(joinUrl: string) {
   return { meeting: url.pathname.slice(1), jwt: url.searchParams.get('jwt'), origin: url.origin, hash: url.hash, search: url.search };
 }
 
+describe('archiving a room', () => {
+  it('ends its live call: call:ended to the room, and GET is 404 afterwards', async () => {
+    const { mod, member, room } = await setup();
+    const memberSocket = await socketOf(member);
+    const started = await call('POST', room.id, mod);
+    expect(started.statusCode).toBe(201);
+    const ended = waitForEvent(memberSocket, 'call:ended', (e: { roomId: string }) => e.roomId === room.id);
+    const archived = await s.app.inject({ method: 'PATCH', url: `/api/rooms/${room.id}`, headers: mod.headers, payload: { archived: true } });
+    expect(archived.statusCode).toBe(200);
+    expect(await ended).toEqual({ roomId: room.id, callId: started.json().id });
+    expect((await call('GET', room.id, member)).statusCode).toBe(404);
+  });
+});
+
 describe('POST /api/rooms/:id/call', () => {
   it('a room moderator starts a call: 201 with the call object (no link), call:started to the room; again → 200 with the same call', async () => {
     const { mod, member, room } = await setup();

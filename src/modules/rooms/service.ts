@@ -5,6 +5,7 @@ import type { RoomMemberRow, RoomRow, UserRow } from '../../db/schema.js';
 import { conflict, locked, notFound } from '../../errors.js';
 import type { Actor } from '../auth/actor.js';
 import { toUser } from '../auth/user.js';
+import { endLiveCall } from '../calls/service.js';
 import { writeAudit } from '../moderation/audit.js';
 import { assertOutranks, isRoomModerator, lockMembership, requireMember, requireRoomModerator, standingInRoom } from './access.js';
 import type { AddMemberInput, CreateRoomInput, Member, Room, UpdateRoomInput } from './schemas.js';
@@ -108,6 +109,8 @@ export async function updateRoom(app: FastifyInstance, actor: Actor, roomId: str
     return room;
   });
   await broadcastRoomUpdated(app, room);
+  // An archived room is read-only: a call still live in it ends now rather than at its expiry.
+  if (input.archived === true) await endLiveCall(app, roomId);
   return toRoom(room, member);
 }
 
