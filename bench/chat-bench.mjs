@@ -136,12 +136,31 @@ try {
     const t0 = performance.now();
     let rssMax = s0.rssKiB;
     const sampler = setInterval(() => (rssMax = Math.max(rssMax, procStats(server.proc.pid)?.rssKiB ?? 0)), 1000);
+    // What the server's PostgreSQL sessions are doing, sampled every 250 ms: where the time goes.
+    const waits = {};
+    let waitSamples = 0;
+    const waitSampler = withPg
+      ? setInterval(async () => {
+          const { rows } = await admin.query(
+            `select coalesce(wait_event_type || ':' || wait_event, 'CPU') as w, count(*)::int as n from pg_stat_activity
+              where datname = $1 and state <> 'idle' and pid <> pg_backend_pid() group by 1`,
+            [dbName],
+          );
+          waitSamples++;
+          for (const r of rows) waits[r.w] = (waits[r.w] ?? 0) + r.n;
+        }, 250)
+      : undefined;
     const result = await call('run', { rate, seconds, drainMs: 5_000 });
     clearInterval(sampler);
+    clearInterval(waitSampler);
     const wall = (performance.now() - t0) / 1000;
     const s1 = procStats(server.proc.pid);
     result.server = { cpuPercent: +(((s1.cpuSeconds - s0.cpuSeconds) / wall) * 100).toFixed(1), rssMiB: +(s1.rssKiB / 1024).toFixed(1), rssMaxMiB: +(rssMax / 1024).toFixed(1) };
-    if (withPg) result.postgresBackendsCpuPercent = +((((await pgBackendCpu()) - pg0) / wall) * 100).toFixed(1);
+    if (withPg) {
+      result.postgresBackendsCpuPercent = +((((await pgBackendCpu()) - pg0) / wall) * 100).toFixed(1);
+      // Mean number of the server's sessions in each state (non-idle; 'CPU' = running, no wait event).
+      result.postgresActiveSessions = Object.fromEntries(Object.entries(waits).sort((a, b) => b[1] - a[1]).map(([w, n]) => [w, +(n / waitSamples).toFixed(2)]));
+    }
     result.settleSeconds = settle.seconds;
     result.loadavg = loadavg().map((x) => +x.toFixed(2));
     result.pass = result.latencyMs.p99 < P99_MS && result.deliveredRatio === 1 && Object.keys(result.ackErrors).length === 0;
