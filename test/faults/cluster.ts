@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
 import { freePort } from '../../src/db/embedded.js';
-import { TEST_DATA_KEY, TEST_JWT_SECRET } from '../helpers/server.js';
+import { afterAll, beforeAll } from 'vitest';
+import { newRoom, newUser } from '../helpers/factories.js';
+import { createTestDatabase, startTestServer, TEST_DATA_KEY, TEST_JWT_SECRET, type TestServer } from '../helpers/server.js';
 
 /**
  * Real processes for the fault tests: the BUILT server (`node dist/src/main.js`) as app nodes, a
@@ -270,4 +272,50 @@ export class Member {
     this.closed = true;
     this.socket?.close();
   }
+}
+
+export interface TwoNodeCluster {
+  /** The test's own database, shared by both nodes. */
+  database: { url: string; drop: () => Promise<void> };
+  /** An in-process app on the same database, used only to make users and rooms (no sockets of its own). */
+  factory: TestServer;
+  /** A redis-server of this test's own: stopping it never touches the machine's 6379. */
+  redis: RedisServer;
+  nodes: Node[];
+  members: Member[];
+  /** URLs of the nodes still running. */
+  live(): string[];
+  /** A new room with `count` new users in it, each as a (not yet connected) Member. */
+  roomWithMembers(count: number): Promise<{ room: { id: string }; members: Member[] }>;
+}
+
+/**
+ * Two built server processes on one database and a private Redis, started before the file's tests
+ * and stopped after them (with the members' sockets, the factory app and the database).
+ */
+export function useTwoNodeCluster(): TwoNodeCluster {
+  const c = { nodes: [] as Node[], members: [] as Member[] } as TwoNodeCluster;
+  c.live = () => c.nodes.filter((n) => n.exitCode() === undefined).map((n) => n.url);
+  c.roomWithMembers = async (count) => {
+    const users = await Promise.all(Array.from({ length: count }, () => newUser(c.factory.app)));
+    const room = await newRoom(c.factory.db, { members: users.map((u) => ({ id: u.id })) });
+    const members = users.map((u) => new Member(u.token, room.id, c.live));
+    c.members.push(...members);
+    return { room, members };
+  };
+  beforeAll(async () => {
+    c.database = await createTestDatabase();
+    c.factory = await startTestServer({}, { databaseUrl: c.database.url });
+    c.redis = await startRedis();
+    const env = { DATABASE_URL: c.database.url, REDIS_URL: c.redis.url, SOCKET_ADAPTER: 'redis' };
+    c.nodes = await Promise.all([startNode(env), startNode(env)]);
+  }, 240_000);
+  afterAll(async () => {
+    for (const m of c.members) m.close();
+    await Promise.all(c.nodes.map((n) => n.stop()));
+    await c.redis?.stop();
+    await c.factory?.close();
+    await c.database?.drop();
+  });
+  return c;
 }

@@ -1,42 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startTestServer, type TestServer } from '../helpers/server.js';
-import { newRoom, newUser } from '../helpers/factories.js';
-import { Member, startNode, startRedis, waitFor, type Node, type RedisServer } from './cluster.js';
+import { describe, expect, it } from 'vitest';
+import { useTwoNodeCluster, waitFor } from './cluster.js';
 
 const MEMBERS = 50;
 const MESSAGES_EACH = 8;
 
-let database: { url: string; drop: () => Promise<void> };
-let factory: TestServer;
-let redis: RedisServer;
-let nodes: Node[] = [];
-const members: Member[] = [];
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  // In-process app on the same database, used only to make users and rooms (no sockets of its own).
-  factory = await startTestServer({}, { databaseUrl: database.url });
-  redis = await startRedis();
-  const env = { DATABASE_URL: database.url, REDIS_URL: redis.url, SOCKET_ADAPTER: 'redis' };
-  nodes = await Promise.all([startNode(env), startNode(env)]);
-}, 240_000);
-
-afterAll(async () => {
-  for (const m of members) m.close();
-  await Promise.all(nodes.map((n) => n.stop()));
-  await redis?.stop();
-  await factory?.close();
-  await database?.drop();
-});
+const c = useTwoNodeCluster();
+const { members } = c;
 
 describe('kill -9 one of two nodes while 50 members send', () => {
   it('keeps every acked message exactly once, and every member ends with the whole log', async () => {
-    const [a, b] = nodes;
-    const users = await Promise.all(Array.from({ length: MEMBERS }, () => newUser(factory.app)));
-    const room = await newRoom(factory.db, { members: users.map((u) => ({ id: u.id })) });
-    const live = () => nodes.filter((n) => n.exitCode() === undefined).map((n) => n.url);
-    users.forEach((u, i) => members.push(new Member(u.token, room.id, live)));
+    const [a, b] = c.nodes;
+    const { room } = await c.roomWithMembers(MEMBERS);
     // Half start on node A, half on node B.
     await Promise.all(members.map((m, i) => m.connect(i % 2)));
 
@@ -62,7 +37,7 @@ describe('kill -9 one of two nodes while 50 members send', () => {
     expect(acked).toHaveLength(MEMBERS * MESSAGES_EACH);
 
     // In the database exactly once each; the room's log has no gaps.
-    const rows = await factory.db.selectFrom('messages').select(['id', 'seq', 'client_id']).where('room_id', '=', room.id).orderBy('seq').execute();
+    const rows = await c.factory.db.selectFrom('messages').select(['id', 'seq', 'client_id']).where('room_id', '=', room.id).orderBy('seq').execute();
     expect(rows).toHaveLength(MEMBERS * MESSAGES_EACH);
     expect(new Set(rows.map((r) => r.client_id)).size).toBe(rows.length);
     expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i + 1));

@@ -1,44 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startTestServer, type TestServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
 import { newRoom, newUser } from '../helpers/factories.js';
-import { getJson, Member, startNode, startRedis, waitFor, type Node, type RedisServer } from './cluster.js';
+import { getJson, Member, type Node, useTwoNodeCluster, waitFor } from './cluster.js';
 
 const MEMBERS = 8;
 
-let database: { url: string; drop: () => Promise<void> };
-let factory: TestServer;
-let redis: RedisServer;
-let nodes: Node[] = [];
-const members: Member[] = [];
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  factory = await startTestServer({}, { databaseUrl: database.url });
-  // A redis-server of this test's own: stopping it never touches the machine's 6379.
-  redis = await startRedis();
-  const env = { DATABASE_URL: database.url, REDIS_URL: redis.url, SOCKET_ADAPTER: 'redis' };
-  nodes = await Promise.all([startNode(env), startNode(env)]);
-}, 240_000);
-
-afterAll(async () => {
-  for (const m of members) m.close();
-  await Promise.all(nodes.map((n) => n.stop()));
-  await redis?.stop();
-  await factory?.close();
-  await database?.drop();
-});
+const c = useTwoNodeCluster();
+const { members } = c;
 
 const adapterOf = async (node: Node) => (await getJson(`${node.url}/readyz`))?.body?.adapter;
 
 describe('Redis stopped for a few seconds with two nodes', () => {
   it('crashes nothing, reports the degraded adapter, and every member ends with the complete log', async () => {
-    const [a, b] = nodes;
+    const [a, b] = c.nodes;
     await waitFor('both adapters up', async () => (await adapterOf(a)) === 'up' && (await adapterOf(b)) === 'up');
-    const users = await Promise.all(Array.from({ length: MEMBERS }, () => newUser(factory.app)));
-    const room = await newRoom(factory.db, { members: users.map((u) => ({ id: u.id })) });
+    const users = await Promise.all(Array.from({ length: MEMBERS }, () => newUser(c.factory.app)));
+    const room = await newRoom(c.factory.db, { members: users.map((u) => ({ id: u.id })) });
     // Half the members on each node; each stays on its node (the nodes stay up).
-    users.forEach((u, i) => members.push(new Member(u.token, room.id, () => [nodes[i % 2].url])));
+    users.forEach((u, i) => members.push(new Member(u.token, room.id, () => [c.nodes[i % 2].url])));
     await Promise.all(members.map((m) => m.connect()));
 
     let stop = false;
@@ -53,7 +32,7 @@ describe('Redis stopped for a few seconds with two nodes', () => {
     const acked = () => members.reduce((n, m) => n + m.acked.length, 0);
     await waitFor('traffic across both nodes', () => acked() >= 20, 20_000);
 
-    await redis.stop();
+    await c.redis.stop();
     const stoppedAt = Date.now();
     await waitFor('both nodes to report the degraded adapter', async () => (await adapterOf(a)) === 'degraded' && (await adapterOf(b)) === 'degraded', 15_000, 100);
     // The database is fine, so the nodes stay ready: this node's members are still served.
@@ -63,16 +42,16 @@ describe('Redis stopped for a few seconds with two nodes', () => {
     // Redis stays down for a few seconds of traffic.
     await waitFor('sends acked while Redis is down', () => Date.now() - stoppedAt >= 3_000 && acked() >= duringOutage + 10, 15_000);
 
-    await redis.start();
+    await c.redis.start();
     await waitFor('both adapters up again', async () => (await adapterOf(a)) === 'up' && (await adapterOf(b)) === 'up', 20_000, 100);
     const afterOutage = acked();
     await waitFor('traffic after the outage', () => acked() >= afterOutage + 10, 20_000);
     stop = true;
     await sending;
 
-    expect(nodes.map((n) => n.exitCode())).toEqual([undefined, undefined]);
+    expect(c.nodes.map((n) => n.exitCode())).toEqual([undefined, undefined]);
     expect(members.flatMap((m) => m.failures)).toEqual([]);
-    const rows = await factory.db.selectFrom('messages').select(['id', 'seq']).where('room_id', '=', room.id).orderBy('seq').execute();
+    const rows = await c.factory.db.selectFrom('messages').select(['id', 'seq']).where('room_id', '=', room.id).orderBy('seq').execute();
     expect(rows).toHaveLength(acked());
     // Messages sent on one node while Redis was down never reached the other node live: members
     // there found the gap by seq and fetched it with room:catchup.

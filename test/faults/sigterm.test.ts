@@ -1,44 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startTestServer, type TestServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
 import { newRoom, newUser } from '../helpers/factories.js';
 import pg from 'pg';
 import { connectSocket } from '../helpers/sockets.js';
-import { getJson, Member, startNode, startRedis, tempDataDir, waitFor, type Node, type RedisServer } from './cluster.js';
+import { getJson, startNode, tempDataDir, useTwoNodeCluster, waitFor } from './cluster.js';
 
 const MEMBERS = 20;
 
-let database: { url: string; drop: () => Promise<void> };
-let factory: TestServer;
-let redis: RedisServer;
-let nodes: Node[] = [];
-const members: Member[] = [];
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  factory = await startTestServer({}, { databaseUrl: database.url });
-  redis = await startRedis();
-  const env = { DATABASE_URL: database.url, REDIS_URL: redis.url, SOCKET_ADAPTER: 'redis' };
-  nodes = await Promise.all([startNode(env), startNode(env)]);
-}, 240_000);
-
-afterAll(async () => {
-  for (const m of members) m.close();
-  await Promise.all(nodes.map((n) => n.stop()));
-  await redis?.stop();
-  await factory?.close();
-  await database?.drop();
-});
+const c = useTwoNodeCluster();
+const { members } = c;
 
 describe('SIGTERM during traffic', () => {
   it('lets in-flight acks complete or fail cleanly, exits 0 within 10 s, and clients carry on on the other node', async () => {
-    const [a, b] = nodes;
-    const users = await Promise.all(Array.from({ length: MEMBERS }, () => newUser(factory.app)));
-    const room = await newRoom(factory.db, { members: users.map((u) => ({ id: u.id })) });
-    const live = () => nodes.filter((n) => n.exitCode() === undefined).map((n) => n.url);
-    users.forEach((u) => members.push(new Member(u.token, room.id, live)));
+    const [a, b] = c.nodes;
+    const { room } = await c.roomWithMembers(MEMBERS);
     // Everyone starts on node A, the one that is stopped.
     await Promise.all(members.map((m) => m.connect(0)));
     expect(members.every((m) => m.url === a.url)).toBe(true);
@@ -71,7 +48,7 @@ describe('SIGTERM during traffic', () => {
     // Every acked message is stored exactly once (retries reused their clientId), the log has no gaps,
     // and every member holds all of it.
     const acked = members.flatMap((m) => m.acked);
-    const rows = await factory.db.selectFrom('messages').select(['id', 'seq', 'client_id']).where('room_id', '=', room.id).orderBy('seq').execute();
+    const rows = await c.factory.db.selectFrom('messages').select(['id', 'seq', 'client_id']).where('room_id', '=', room.id).orderBy('seq').execute();
     expect(rows).toHaveLength(acked.length);
     expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i + 1));
     const byClientId = new Map(rows.map((r) => [r.client_id, r]));
@@ -80,12 +57,12 @@ describe('SIGTERM during traffic', () => {
   }, 120_000);
 
   it('waits for acks already in flight: sends blocked in the database when SIGTERM arrives are acked ok', async () => {
-    const node = await startNode({ DATABASE_URL: database.url, SOCKET_ADAPTER: 'none' });
-    const users = await Promise.all(Array.from({ length: 3 }, () => newUser(factory.app)));
-    const room = await newRoom(factory.db, { members: users.map((u) => ({ id: u.id })) });
+    const node = await startNode({ DATABASE_URL: c.database.url, SOCKET_ADAPTER: 'none' });
+    const users = await Promise.all(Array.from({ length: 3 }, () => newUser(c.factory.app)));
+    const room = await newRoom(c.factory.db, { members: users.map((u) => ({ id: u.id })) });
     const sockets = await Promise.all(users.map((u) => connectSocket(node.url, u.token)));
     // Hold the room row: every send waits inside its transaction (taking the next seq).
-    const blocker = new pg.Client({ connectionString: database.url });
+    const blocker = new pg.Client({ connectionString: c.database.url });
     await blocker.connect();
     try {
       await blocker.query('begin');
@@ -117,7 +94,7 @@ describe('SIGTERM during traffic', () => {
       for (const ack of lateAcks) expect(ack.ok || ack.error?.code === 'UNAVAILABLE').toBe(true);
       expect(await node.exited).toBe(0);
       expect(Date.now() - termAt).toBeLessThan(10_000);
-      const rows = await factory.db.selectFrom('messages').select(['body']).where('room_id', '=', room.id).orderBy('seq').execute();
+      const rows = await c.factory.db.selectFrom('messages').select(['body']).where('room_id', '=', room.id).orderBy('seq').execute();
       const lateStored = lateAcks.flatMap((ack, i) => (ack.ok ? [`late ${i}`] : []));
       expect(rows.map((r) => r.body).sort()).toEqual(['in flight 0', 'in flight 1', 'in flight 2', ...lateStored].sort());
     } finally {
