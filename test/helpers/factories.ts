@@ -82,3 +82,7 @@ export async function newRoom(
 }
 
 export const newClientId = () => randomUUID();
+
+/** Sends a message over HTTP as `user` (a fresh clientId each time). */
+export const postMessage = (app: FastifyInstance, user: { headers: { authorization: string } }, roomId: string, body: string) =>
+  app.inject({ method: 'POST', url: `/api/rooms/${roomId}/messages`, headers: user.headers, payload: { body, clientId: newClientId() } });

@@ -1,3 +1,4 @@
+import { afterAll } from 'vitest';
 import { io as connect, type Socket } from 'socket.io-client';
 
 export type ClientSocket = Socket;
@@ -41,4 +42,20 @@ export function recordAll(socket: ClientSocket): Array<{ event: string; args: un
   const seen: Array<{ event: string; args: unknown[] }> = [];
   socket.onAny((event: string, ...args: unknown[]) => seen.push({ event, args }));
   return seen;
+}
+
+/**
+ * For a test file: a `connect(user)` that opens a socket to the server and closes every socket it
+ * opened after the file's tests.
+ */
+export function useSockets(server: () => { url: string }): (user: { token: string }) => Promise<ClientSocket> {
+  const open: ClientSocket[] = [];
+  afterAll(() => {
+    for (const socket of open) socket.close();
+  });
+  return async (user) => {
+    const socket = await connectSocket(server().url, user.token);
+    open.push(socket);
+    return socket;
+  };
 }

@@ -1,25 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { newClientId, newRoom, newUser, type TestUser } from '../helpers/factories.js';
-import { connectSocket, recordAll, waitForEvent, type ClientSocket } from '../helpers/sockets.js';
+import { newClientId, newRoom, newUser, postMessage, type TestUser } from '../helpers/factories.js';
+import { recordAll, useSockets, waitForEvent } from '../helpers/sockets.js';
 import { eventually, insertMessage, snapshot } from './fixtures.js';
 
 let s: TestServer;
-const sockets: ClientSocket[] = [];
 beforeAll(async () => {
   s = await startTestServer();
 });
 afterAll(async () => {
-  for (const c of sockets) c.close();
   await s?.close();
 });
-const connect = async (u: TestUser) => {
-  const c = await connectSocket(s.url, u.token);
-  sockets.push(c);
-  return c;
-};
-const send = (u: TestUser, roomId: string, body: string) =>
-  s.app.inject({ method: 'POST', url: `/api/rooms/${roomId}/messages`, headers: u.headers, payload: { body, clientId: newClientId() } });
+const connect = useSockets(() => s);
+const send = (u: TestUser, roomId: string, body: string) => postMessage(s.app, u, roomId, body);
 
 describe('rank rules: nobody acts on themselves or on equal or higher standing (403, nothing changes)', () => {
   it('follows the standing of global role and room role', async () => {

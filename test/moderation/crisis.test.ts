@@ -1,28 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { newClientId, newRoom, newUser, type TestUser } from '../helpers/factories.js';
-import { connectSocket, recordAll, waitForEvent, type ClientSocket } from '../helpers/sockets.js';
+import { newRoom, newUser, postMessage, type TestUser } from '../helpers/factories.js';
+import { recordAll, useSockets, waitForEvent } from '../helpers/sockets.js';
 import { screenBody } from '../../src/modules/moderation/screen.js';
 import { DEFAULT_SUPPORT_RESOURCES, supportResources } from '../../src/modules/moderation/resources.js';
 
 const CUSTOM_RESOURCES = [{ name: '札幌こころのセンター', phone: '011-000-0000', hours: '平日 9:00〜17:00' }];
 
 let s: TestServer;
-const sockets: ClientSocket[] = [];
 beforeAll(async () => {
   s = await startTestServer({ SUPPORT_RESOURCES: JSON.stringify(CUSTOM_RESOURCES) });
 });
 afterAll(async () => {
-  for (const c of sockets) c.close();
   await s?.close();
 });
-const connect = async (u: TestUser) => {
-  const c = await connectSocket(s.url, u.token);
-  sockets.push(c);
-  return c;
-};
-const send = (u: TestUser, roomId: string, body: string) =>
-  s.app.inject({ method: 'POST', url: `/api/rooms/${roomId}/messages`, headers: u.headers, payload: { body, clientId: newClientId() } });
+const connect = useSockets(() => s);
+const send = (u: TestUser, roomId: string, body: string) => postMessage(s.app, u, roomId, body);
 
 describe('crisis care', () => {
   it('delivers the message, alerts staff and the room’s moderators within 1 s, helps the writer alone', async () => {

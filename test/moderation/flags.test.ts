@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { newRoom, newUser, type TestUser } from '../helpers/factories.js';
-import { connectSocket, recordAll, waitForEvent, type ClientSocket } from '../helpers/sockets.js';
+import { recordAll, useSockets, waitForEvent } from '../helpers/sockets.js';
 import { insertMessage } from './fixtures.js';
 
 let s: TestServer;
-const sockets: ClientSocket[] = [];
 let mod: TestUser, member: TestUser, author: TestUser, staff: TestUser;
 let roomId: string;
 beforeAll(async () => {
@@ -17,14 +16,9 @@ beforeAll(async () => {
   roomId = (await newRoom(s.db, { members: [{ id: mod.id, roomRole: 'moderator' }, { id: member.id }, { id: author.id }] })).id;
 });
 afterAll(async () => {
-  for (const c of sockets) c.close();
   await s?.close();
 });
-const connect = async (u: TestUser) => {
-  const c = await connectSocket(s.url, u.token);
-  sockets.push(c);
-  return c;
-};
+const connect = useSockets(() => s);
 const flag = (u: TestUser, messageId: string, payload: object) =>
   s.app.inject({ method: 'POST', url: `/api/messages/${messageId}/flags`, headers: u.headers, payload });
 
