@@ -1,14 +1,7 @@
-import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import type { Transaction } from 'kysely';
+import { tryAdvisoryXactLock } from './db/locks.js';
 import type { DB } from './db/schema.js';
-
-/** Stable 32-bit key for a job name (pg advisory locks take integers). */
-function lockKey(name: string): number {
-  let h = 0;
-  for (const ch of name) h = (Math.imul(h, 31) + ch.charCodeAt(0)) | 0;
-  return h;
-}
 
 /**
  * Runs `work` every `intervalMs` on this node, but on only one node at a time: each run holds a
@@ -27,8 +20,7 @@ export function scheduleJob(
     running = true;
     try {
       return await app.db.transaction().execute(async (trx) => {
-        const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${lockKey(name)}) as locked`.execute(trx);
-        if (!rows[0]?.locked) return false;
+        if (!(await tryAdvisoryXactLock(trx, `job:${name}`))) return false;
         await work(trx);
         return true;
       });

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
-import { DomainError, isDbUnavailable, statusOf, type ErrorBody, type ErrorCode } from '../errors.js';
+import { DomainError, isDbUnavailable, type ErrorBody, type ErrorCode } from '../errors.js';
 
 export interface FieldError {
   field: string;

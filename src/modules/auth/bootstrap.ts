@@ -1,13 +1,10 @@
-import { sql } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config.js';
 import { ConfigError } from '../../config.js';
 import type { Database } from '../../db/database.js';
+import { advisoryXactLock } from '../../db/locks.js';
 import { handleKey, isValidHandle, normaliseHandle } from './handles.js';
 import { hashPassword } from './passwords.js';
-
-/** Any constant: the advisory lock that serialises bootstrap across nodes starting together. */
-const BOOTSTRAP_LOCK = 0x656e6761; // "enga"
 
 /**
  * Creates the first admin from BOOTSTRAP_ADMIN_HANDLE / BOOTSTRAP_ADMIN_PASSWORD when no admin
@@ -29,7 +26,8 @@ export async function bootstrapAdmin(db: Database, config: Config, log: FastifyB
   const handle = normaliseHandle(handleInput);
   const passwordHash = await hashPassword(password);
   const outcome = await db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`.execute(trx);
+    // Serialises bootstrap across nodes starting together.
+    await advisoryXactLock(trx, 'bootstrap-admin');
     if (await adminExists(trx)) return 'exists' as const;
     const taken = await trx.selectFrom('users').select('id').where('handle_key', '=', handleKey(handle)).executeTakeFirst();
     if (taken) return 'taken' as const;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../../db/database.js';
+import { advisoryXactLock } from '../../db/locks.js';
 import type { DB, MessageRow, RoomMemberRow, RoomRow } from '../../db/schema.js';
 import { DomainError, conflict, forbidden, locked, notFound } from '../../errors.js';
 import type { Actor } from '../auth/actor.js';
@@ -156,7 +157,7 @@ async function findByClientId(db: Database, actor: Actor, input: SendInput): Pro
 async function insertMessage(trx: Transaction<DB>, app: FastifyInstance, actor: Actor, input: SendInput): Promise<MessageRow> {
   // Serialises this user's sends across every node: idempotency, slow mode and rate limit hold.
   // (A separate statement: the next one's snapshot must be taken after the lock is held.)
-  await sql`select pg_advisory_xact_lock(hashtextextended(${'engawa:send:' + actor.id}, 0))`.execute(trx);
+  await advisoryXactLock(trx, `send:${actor.id}`);
   const { count, seconds } = app.config.MESSAGE_RATE_LIMIT;
   const recent = sql`select created_at from messages where author_id = ${actor.id}
     and created_at > now() - make_interval(secs => ${seconds}) order by created_at desc limit ${count}`;

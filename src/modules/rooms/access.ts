@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { advisoryXactLock } from '../../db/locks.js';
 import type { Database } from '../../db/database.js';
 import type { DB, Role, RoomMemberRow, RoomRole, RoomRow } from '../../db/schema.js';
 import { forbidden, notFound } from '../../errors.js';
@@ -21,7 +22,7 @@ export const isRoomModerator = (globalRole: Role, roomRole: RoomRole): boolean =
  * Call first thing inside the transaction.
  */
 export async function lockMembership(trx: Kysely<DB>, roomId: string, userId: string): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`membership:${roomId}:${userId}`}, 0))`.execute(trx);
+  await advisoryXactLock(trx, `membership:${roomId}:${userId}`);
 }
 
 /** The room and the actor's membership, read now. A room the actor is not in does not exist for them (404). */
