@@ -30,7 +30,8 @@ export const messageEvents: SocketRegistrar = (app, socket) => {
   const actor = () => loadActor(app.db, socket.data.userId);
 
   handle(socket, app.log, 'message:send', sendEvent, async (input) => {
-    const { message } = await sendMessage(app, await actor(), input);
+    // The user row (gone 401, suspended 423) is read inside the send's own statement.
+    const { message } = await sendMessage(app, socket.data.userId, input);
     return { message };
   });
 

@@ -1,14 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
-import { advisoryXactLock } from '../../db/locks.js';
-import type { DB, MessageRow, RoomMemberRow, RoomRow } from '../../db/schema.js';
-import { DomainError, conflict, forbidden, locked, notFound } from '../../errors.js';
-import type { Actor } from '../auth/actor.js';
+import type { DB, MessageRow, Role, RoomMemberRow, RoomRole, RoomRow } from '../../db/schema.js';
+import { DomainError, conflict, forbidden, locked, notFound, unauthenticated } from '../../errors.js';
+import { isSuspended, type Actor } from '../auth/actor.js';
 import type { PublicUser } from '../auth/user.js';
 import { writeAudit } from '../moderation/audit.js';
 import { handleScreenedMessage } from '../moderation/auto-flag.js';
-import { screenBody, type Screening } from '../moderation/screen.js';
+import { screenBody, screenWith, type FilterEntry, type Screening } from '../moderation/screen.js';
 import { assertOutranks, isRoomModerator, requireMember, standingInRoom, type RoomAccess } from '../rooms/access.js';
 import { MAX_PAGE, type HistoryQuery, type Message, type SendInput } from './schemas.js';
 import { KeyedSerial } from './serial.js';
@@ -68,8 +67,7 @@ function assertCanWrite(room: Pick<RoomRow, 'archived' | 'locked'>, member: Pick
 }
 
 /** `block` filter matches refuse the text (400, naming the filter). */
-async function screen(db: Database, body: string): Promise<Screening | null> {
-  const screening = await screenBody(db, body);
+function assertNotBlocked(screening: Screening | null): Screening | null {
   if (screening?.action === 'block') {
     throw new DomainError('VALIDATION', 'This message contains words that are not allowed here', {
       filter: { id: screening.filterId, pattern: screening.pattern },
@@ -77,6 +75,10 @@ async function screen(db: Database, body: string): Promise<Screening | null> {
     });
   }
   return screening;
+}
+
+async function screen(db: Database, body: string): Promise<Screening | null> {
+  return assertNotBlocked(await screenBody(db, body));
 }
 
 async function afterScreening(app: FastifyInstance, row: MessageRow, screening: Screening | null): Promise<void> {
@@ -89,7 +91,14 @@ async function afterScreening(app: FastifyInstance, row: MessageRow, screening: 
 }
 
 /** Thrown inside the send transaction when the (author, clientId) row already exists: rolls back the seq. */
-class DuplicateSend extends Error {}
+class DuplicateSend extends Error {
+  constructor(
+    readonly actor: Actor,
+    readonly isModerator: boolean,
+  ) {
+    super('duplicate send');
+  }
+}
 
 const sendQueues = new WeakMap<FastifyInstance, KeyedSerial>();
 
@@ -100,41 +109,30 @@ export interface SendResult {
 }
 
 /**
- * The one way a message is sent (HTTP POST and socket `message:send`). Rules in order: membership
- * (404), reply in the same room (400), word filters (400 on block), then under a per-user lock:
- * idempotency on (author, clientId), archived/locked/muted (423), slow mode and the per-user rate
- * limit (429, counted in the database so it holds across nodes), and the seq taken in the insert's
- * transaction. The broadcast happens only after commit.
+ * The one way a message is sent (HTTP POST and socket `message:send`). Rules in order: the sender's
+ * account (401 gone, 423 suspended), membership (404), reply in the same room (400), word filters
+ * (400 on block), idempotency on (author, clientId), archived/locked/muted (423), slow mode and the
+ * per-user rate limit (429, counted in the database so it holds across nodes), and the seq taken in
+ * the insert's transaction. The broadcast happens only after commit.
+ *
+ * `who` is the actor (HTTP, already loaded) or just the user id (socket events): either way the user
+ * row is read again inside the send's own statement, so a socket send costs one statement fewer.
  */
-export async function sendMessage(app: FastifyInstance, actor: Actor, input: SendInput): Promise<SendResult> {
+export async function sendMessage(app: FastifyInstance, who: Actor | string, input: SendInput): Promise<SendResult> {
   const { db } = app;
-  const access = await requireMember(db, actor, input.roomId);
-  if (input.replyTo) {
-    const parent = await db
-      .selectFrom('messages')
-      .select('id')
-      .where('id', '=', input.replyTo)
-      .where('room_id', '=', input.roomId)
-      .executeTakeFirst();
-    if (!parent) {
-      throw new DomainError('VALIDATION', 'replyTo must be a message of this room', {
-        fields: [{ field: 'replyTo', message: 'not a message of this room' }],
-      });
-    }
-  }
-  const screening = await screen(db, input.body);
-
+  const userId = typeof who === 'string' ? who : who.id;
   let queue = sendQueues.get(app);
   if (!queue) sendQueues.set(app, (queue = new KeyedSerial()));
-  let row: MessageRow;
+  let sent: Sent;
   try {
-    row = await queue.run(actor.id, () => db.transaction().execute((trx) => insertMessage(trx, app, actor, input)));
+    sent = await queue.run(userId, () => insertMessage(app, userId, input));
   } catch (err) {
     if (!(err instanceof DuplicateSend)) throw err;
-    const first = await findByClientId(db, actor, input);
+    const first = await findByClientId(db, err.actor, input);
     if (!first) throw err;
-    return { message: toMessage(first, actor, access.isModerator), created: false };
+    return { message: toMessage(first, err.actor, err.isModerator), created: false };
   }
+  const { row, actor, screening } = sent;
   // Everyone in the room gets the same copy: a new message is neither hidden nor deleted.
   const message = toMessage(row, actor, false);
   app.metrics.messagesSent.inc();
@@ -154,40 +152,107 @@ async function findByClientId(db: Database, actor: Actor, input: SendInput): Pro
   return row;
 }
 
-async function insertMessage(trx: Transaction<DB>, app: FastifyInstance, actor: Actor, input: SendInput): Promise<MessageRow> {
-  // Serialises this user's sends across every node: idempotency, slow mode and rate limit hold.
-  // (A separate statement: the next one's snapshot must be taken after the lock is held.)
-  await advisoryXactLock(trx, `send:${actor.id}`);
+interface Sent {
+  row: MessageRow;
+  actor: Actor;
+  screening: Screening | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface SendCheck {
+  id: string;
+  handle: string;
+  display_name: string;
+  role: Role;
+  suspended_at: Date | null;
+  suspended_until: Date | null;
+  /** null: not a member of the room (or no such room). */
+  room_role: RoomRole | null;
+  muted_until: Date | null;
+  mute_reason: string | null;
+  last_sent_at: Date | null;
+  archived: boolean | null;
+  locked: boolean | null;
+  slow_mode_seconds: number | null;
+  now: Date;
+  reply_ok: boolean;
+  filters: FilterEntry[];
+  earlier_room: string | null;
+  recent_count: number;
+  recent_oldest: Date | null;
+}
+
+/**
+ * One transaction in four round trips: BEGIN with the per-user advisory lock (one simple-protocol
+ * query; the key is the user's uuid, checked), one select with everything the rules need, the insert,
+ * COMMIT. The lock serialises this user's sends across every node (idempotency, slow mode, rate
+ * limit); the select is a separate statement so that its snapshot is taken after the lock is held.
+ */
+async function insertMessage(app: FastifyInstance, userId: string, input: SendInput): Promise<Sent> {
+  if (!UUID.test(userId)) throw unauthenticated('Your session is no longer valid');
+  return app.db.connection().execute(async (conn) => {
+    let open = false;
+    try {
+      open = true;
+      await sql.raw(`begin; select pg_advisory_xact_lock(hashtextextended('send:${userId.toLowerCase()}', 0))`).execute(conn);
+      const sent = await checkAndInsert(conn, app, userId, input);
+      const { rows } = await sql<{ command?: string }>`commit`.execute(conn);
+      open = false;
+      if (rows[0]?.command === 'ROLLBACK') throw new Error('the send transaction was rolled back at commit');
+      return sent;
+    } finally {
+      if (open) await sql`rollback`.execute(conn).catch(() => undefined);
+    }
+  });
+}
+
+async function checkAndInsert(conn: Kysely<DB>, app: FastifyInstance, userId: string, input: SendInput): Promise<Sent> {
   const { count, seconds } = app.config.MESSAGE_RATE_LIMIT;
-  const recent = sql`select created_at from messages where author_id = ${actor.id}
+  const recent = sql`select created_at from messages where author_id = ${userId}
     and created_at > now() - make_interval(secs => ${seconds}) order by created_at desc limit ${count}`;
-  // Membership (row locked: a removal or mute waits for this send), the room's state, an earlier
-  // send with this clientId, and the user's recent messages, in one round trip.
-  const found = await trx
-    .selectFrom('room_members')
-    .innerJoin('rooms', 'rooms.id', 'room_members.room_id')
-    .selectAll('room_members')
-    .select([
-      'rooms.archived',
-      'rooms.locked',
-      'rooms.slow_mode_seconds',
-      sql<Date>`now()`.as('now'),
-      sql<string | null>`(select room_id from messages where author_id = ${actor.id} and client_id = ${input.clientId})`.as('earlier_room'),
-      sql<number>`(select count(*)::int from (${recent}) r)`.as('recent_count'),
-      sql<Date | null>`(select min(created_at) from (${recent}) r)`.as('recent_oldest'),
-    ])
-    .where('room_members.room_id', '=', input.roomId)
-    .where('room_members.user_id', '=', actor.id)
-    .forUpdate('room_members')
-    .executeTakeFirst();
-  if (!found) throw notFound('Room not found');
-  const { archived, locked: roomLocked, slow_mode_seconds, now, earlier_room, recent_count, recent_oldest, ...member } = found;
-  if (earlier_room === input.roomId) throw new DuplicateSend();
+  // The user (gone 401, suspended 423), their membership (row locked: a removal or mute waits for
+  // this send) and the room's state, the reply's parent, the word filters (read per message, so a
+  // change on any node applies to the next one), an earlier send with this clientId and the user's
+  // recent messages, in one round trip.
+  const { rows } = await sql<SendCheck>`
+    select u.id, u.handle, u.display_name, u.role, u.suspended_at, u.suspended_until,
+           m.room_role, m.muted_until, m.mute_reason, m.last_sent_at, m.archived, m.locked, m.slow_mode_seconds,
+           now() as now,
+           (${input.replyTo ?? null}::uuid is null
+             or exists (select 1 from messages where id = ${input.replyTo ?? null}::uuid and room_id = ${input.roomId})) as reply_ok,
+           (select coalesce(json_agg(json_build_object('id', f.id, 'pattern', f.pattern, 'pattern_key', f.pattern_key, 'action', f.action)
+                                     order by f.created_at), '[]'::json) from word_filters f) as filters,
+           (select room_id from messages where author_id = ${userId} and client_id = ${input.clientId}) as earlier_room,
+           (select count(*)::int from (${recent}) r) as recent_count,
+           (select min(created_at) from (${recent}) r) as recent_oldest
+      from users u
+      left join lateral (
+        select rm.room_role, rm.muted_until, rm.mute_reason, rm.last_sent_at, r.archived, r.locked, r.slow_mode_seconds
+          from room_members rm join rooms r on r.id = rm.room_id
+         where rm.room_id = ${input.roomId} and rm.user_id = u.id
+           for update of rm
+      ) m on true
+     where u.id = ${userId}`.execute(conn);
+  const found = rows[0];
+  if (!found) throw unauthenticated('Your session is no longer valid');
+  if (isSuspended(found)) throw new DomainError('LOCKED', 'This account is suspended');
+  const actor: Actor = { id: found.id, handle: found.handle, displayName: found.display_name, role: found.role };
+  if (found.room_role === null) throw notFound('Room not found');
+  if (!found.reply_ok) {
+    throw new DomainError('VALIDATION', 'replyTo must be a message of this room', {
+      fields: [{ field: 'replyTo', message: 'not a message of this room' }],
+    });
+  }
+  const screening = assertNotBlocked(screenWith(found.filters, input.body));
+  const { now, earlier_room, recent_count, recent_oldest } = found;
+  const isModerator = isRoomModerator(actor.role, found.room_role);
+  if (earlier_room === input.roomId) throw new DuplicateSend(actor, isModerator);
   if (earlier_room !== null) throw conflict('This clientId was already used for another room');
-  const isModerator = isRoomModerator(actor.role, member.room_role);
-  assertCanWrite({ archived, locked: roomLocked }, member, isModerator, now);
-  if (!isModerator && slow_mode_seconds > 0 && member.last_sent_at) {
-    const wait = member.last_sent_at.getTime() + slow_mode_seconds * 1000 - now.getTime();
+  assertCanWrite({ archived: found.archived === true, locked: found.locked === true }, found, isModerator, now);
+  const slowMode = found.slow_mode_seconds ?? 0;
+  if (!isModerator && slowMode > 0 && found.last_sent_at) {
+    const wait = found.last_sent_at.getTime() + slowMode * 1000 - now.getTime();
     if (wait > 0) throw slowedDown(wait, 'This room is in slow mode; please wait a moment');
   }
   if (recent_count >= count && recent_oldest) {
@@ -198,7 +263,7 @@ async function insertMessage(trx: Transaction<DB>, app: FastifyInstance, actor: 
   // to commit), stores the message, and touches the sender's membership: the slow-mode clock, and a
   // sender who had read everything before has also read their own message. On a clientId conflict
   // nothing is inserted and the caller rolls the seq back.
-  const { rows } = await sql<MessageRow>`
+  const inserted = await sql<MessageRow>`
     with next as (
       update rooms set last_seq = last_seq + 1 where id = ${input.roomId} returning last_seq
     ), touch as (
@@ -210,10 +275,10 @@ async function insertMessage(trx: Transaction<DB>, app: FastifyInstance, actor: 
     insert into messages (room_id, seq, author_id, client_id, body, reply_to)
     select ${input.roomId}::uuid, next.last_seq, ${actor.id}::uuid, ${input.clientId}::uuid, ${input.body}::text, ${input.replyTo ?? null}::uuid from next
     on conflict (author_id, client_id) do nothing
-    returning *`.execute(trx);
-  const row = rows[0];
-  if (!row) throw new DuplicateSend();
-  return row;
+    returning *`.execute(conn);
+  const row = inserted.rows[0];
+  if (!row) throw new DuplicateSend(actor, isModerator);
+  return { row, actor, screening };
 }
 
 function slowedDown(waitMs: number, message: string): DomainError {

@@ -22,6 +22,18 @@ const strength: Record<FilterAction, number> = { flag: 1, crisis: 2, block: 3 };
 export async function screenBody(db: Database, body: string): Promise<Screening | null> {
   // pattern_key is matchKey(pattern), stored when the filter was made: only the body is normalised here.
   const filters = await db.selectFrom('word_filters').select(['id', 'pattern', 'pattern_key', 'action']).orderBy('created_at').execute();
+  return screenWith(filters, body);
+}
+
+export interface FilterEntry {
+  id: string;
+  pattern: string;
+  pattern_key: string;
+  action: FilterAction;
+}
+
+/** The matching of screenBody over filters the caller has just read (e.g. in the send's own statement). */
+export function screenWith(filters: readonly FilterEntry[], body: string): Screening | null {
   const text = matchKey(body);
   let best: Screening | null = null;
   for (const f of filters) {
