@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { sql, type Kysely } from 'kysely';
+import { sql, type CompiledQuery } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { DB, MessageRow, Role, RoomMemberRow, RoomRole, RoomRow } from '../../db/schema.js';
 import { DomainError, conflict, forbidden, locked, notFound, unauthenticated } from '../../errors.js';
@@ -188,26 +188,38 @@ interface SendCheck {
  * query; the key is the user's uuid, checked), one select with everything the rules need, the insert,
  * COMMIT. The lock serialises this user's sends across every node (idempotency, slow mode, rate
  * limit); the select is a separate statement so that its snapshot is taken after the lock is held.
+ * The select and the insert are named prepared statements on the pooled client, so PostgreSQL parses
+ * and plans them once per connection rather than for every message.
  */
 async function insertMessage(app: FastifyInstance, userId: string, input: SendInput): Promise<Sent> {
   if (!UUID.test(userId)) throw unauthenticated('Your session is no longer valid');
-  return app.db.connection().execute(async (conn) => {
-    let open = false;
-    try {
-      open = true;
-      await sql.raw(`begin; select pg_advisory_xact_lock(hashtextextended('send:${userId.toLowerCase()}', 0))`).execute(conn);
-      const sent = await checkAndInsert(conn, app, userId, input);
-      const { rows } = await sql<{ command?: string }>`commit`.execute(conn);
-      open = false;
-      if (rows[0]?.command === 'ROLLBACK') throw new Error('the send transaction was rolled back at commit');
-      return sent;
-    } finally {
-      if (open) await sql`rollback`.execute(conn).catch(() => undefined);
+  const client = await app.pool.connect();
+  let open = false;
+  let broken: Error | undefined;
+  try {
+    open = true;
+    await client.query(`begin; select pg_advisory_xact_lock(hashtextextended('send:${userId.toLowerCase()}', 0))`);
+    const run = async <R extends object>(name: string, query: CompiledQuery): Promise<R[]> =>
+      (await client.query<R>({ name, text: query.sql, values: [...query.parameters] })).rows;
+    const sent = await checkAndInsert(run, app, userId, input);
+    const done = await client.query('commit');
+    open = false;
+    if (done.command === 'ROLLBACK') throw new Error('the send transaction was rolled back at commit');
+    return sent;
+  } finally {
+    if (open) {
+      await client.query('rollback').catch((err: Error) => {
+        broken = err;
+      });
     }
-  });
+    // A client whose rollback failed is in an unknown state: the pool drops it rather than reuse it.
+    client.release(broken);
+  }
 }
 
-async function checkAndInsert(conn: Kysely<DB>, app: FastifyInstance, userId: string, input: SendInput): Promise<Sent> {
+type Run = <R extends object>(name: string, query: CompiledQuery) => Promise<R[]>;
+
+async function checkAndInsert(run: Run, app: FastifyInstance, userId: string, input: SendInput): Promise<Sent> {
   const { count, seconds } = app.config.MESSAGE_RATE_LIMIT;
   const recent = sql`select created_at from messages where author_id = ${userId}
     and created_at > now() - make_interval(secs => ${seconds}) order by created_at desc limit ${count}`;
@@ -215,7 +227,7 @@ async function checkAndInsert(conn: Kysely<DB>, app: FastifyInstance, userId: st
   // this send) and the room's state, the reply's parent, the word filters (read per message, so a
   // change on any node applies to the next one), an earlier send with this clientId and the user's
   // recent messages, in one round trip.
-  const { rows } = await sql<SendCheck>`
+  const rows = await run<SendCheck>('engawa_send_check', sql`
     select u.id, u.handle, u.display_name, u.role, u.suspended_at, u.suspended_until,
            m.room_role, m.muted_until, m.mute_reason, m.last_sent_at, m.archived, m.locked, m.slow_mode_seconds,
            now() as now,
@@ -233,7 +245,7 @@ async function checkAndInsert(conn: Kysely<DB>, app: FastifyInstance, userId: st
          where rm.room_id = ${input.roomId} and rm.user_id = u.id
            for update of rm
       ) m on true
-     where u.id = ${userId}`.execute(conn);
+     where u.id = ${userId}`.compile(app.db));
   const found = rows[0];
   if (!found) throw unauthenticated('Your session is no longer valid');
   if (isSuspended(found)) throw new DomainError('LOCKED', 'This account is suspended');
@@ -263,7 +275,7 @@ async function checkAndInsert(conn: Kysely<DB>, app: FastifyInstance, userId: st
   // to commit), stores the message, and touches the sender's membership: the slow-mode clock, and a
   // sender who had read everything before has also read their own message. On a clientId conflict
   // nothing is inserted and the caller rolls the seq back.
-  const inserted = await sql<MessageRow>`
+  const inserted = await run<MessageRow>('engawa_send_insert', sql`
     with next as (
       update rooms set last_seq = last_seq + 1 where id = ${input.roomId} returning last_seq
     ), touch as (
@@ -275,8 +287,8 @@ async function checkAndInsert(conn: Kysely<DB>, app: FastifyInstance, userId: st
     insert into messages (room_id, seq, author_id, client_id, body, reply_to)
     select ${input.roomId}::uuid, next.last_seq, ${actor.id}::uuid, ${input.clientId}::uuid, ${input.body}::text, ${input.replyTo ?? null}::uuid from next
     on conflict (author_id, client_id) do nothing
-    returning *`.execute(conn);
-  const row = inserted.rows[0];
+    returning *`.compile(app.db));
+  const row = inserted[0];
   if (!row) throw new DuplicateSend(actor, isModerator);
   return { row, actor, screening };
 }
