@@ -23,8 +23,8 @@ function typingThrottled(app: FastifyInstance, userId: string, roomId: string): 
 
 /**
  * Socket.IO adapter of the messages module: message:send, typing, room:catchup. Each event loads
- * the user from the database first (a suspended user gets LOCKED), then calls the same service
- * functions as HTTP.
+ * the user from the database (a suspended user gets LOCKED) — message:send inside its own locked
+ * select, the others first — and calls the same service functions as HTTP.
  */
 export const messageEvents: SocketRegistrar = (app, socket) => {
   const actor = () => loadActor(app.db, socket.data.userId);
