@@ -5,6 +5,7 @@ import { onEvent } from '../realtime';
 import { Status } from '../ui/notices';
 import { errText } from '../ui/errors';
 import type { Booking, Slot } from '../types';
+import { FormActions } from '../ui/form-actions';
 
 export function weekStart(offset: number): Date {
   const d = new Date();
@@ -191,14 +192,7 @@ function BookForm(props: { slot: Slot; onDone: (text: string) => void; onCancel:
         <textarea id={`${id}-note`} maxLength={1000} rows={2} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
       </div>
       {error && <Status kind="error" text={error} />}
-      <p class="row">
-        <button type="submit" class="primary">
-          {t('book')}
-        </button>
-        <button type="button" class="quiet" onClick={props.onCancel}>
-          {t('cancel')}
-        </button>
-      </p>
+      <FormActions submit={t('book')} submitClass="primary" onCancel={props.onCancel} />
     </form>
   );
 }

@@ -4,6 +4,7 @@ import { fmtTime, t } from '../i18n';
 import { Status } from '../ui/notices';
 import { errText } from '../ui/errors';
 import type { FlagReason, Message } from '../types';
+import { FormActions } from '../ui/form-actions';
 
 export type Mode = 'menu' | 'edit' | 'delete' | 'report' | 'hide';
 const REASONS: FlagReason[] = ['harassment', 'spam', 'self_harm', 'personal_info', 'other'];
@@ -81,14 +82,7 @@ export function MessageItem(props: {
               {t('editLabel')}
             </label>
             <textarea id={`edit-${m.id}`} rows={3} maxLength={4000} value={text} onInput={(e) => setText(e.currentTarget.value)} />
-            <p class="row">
-              <button type="submit" class="primary small" disabled={!text.trim()}>
-                {t('save')}
-              </button>
-              <button type="button" class="quiet small" onClick={() => setMode(null)}>
-                {t('cancel')}
-              </button>
-            </p>
+            <FormActions submit={t('save')} submitClass="primary small" disabled={!text.trim()} small onCancel={() => setMode(null)} />
           </form>
         ) : (
           <>
@@ -171,14 +165,7 @@ export function MessageItem(props: {
                       </label>
                       <input id={`note-${m.id}`} maxLength={500} value={text} onInput={(e) => setText(e.currentTarget.value)} />
                     </div>
-                    <p class="row">
-                      <button type="submit" class="primary small">
-                        {t('reportSend')}
-                      </button>
-                      <button type="button" class="quiet small" onClick={() => setMode(null)}>
-                        {t('cancel')}
-                      </button>
-                    </p>
+                    <FormActions submit={t('reportSend')} submitClass="primary small" small onCancel={() => setMode(null)} />
                   </form>
                 )}
                 {mode === 'hide' && (
@@ -193,14 +180,7 @@ export function MessageItem(props: {
                       <label for={`hide-${m.id}`}>{t('reasonLabel')}</label>
                       <input id={`hide-${m.id}`} required maxLength={500} value={text} onInput={(e) => setText(e.currentTarget.value)} />
                     </div>
-                    <p class="row">
-                      <button type="submit" class="primary small">
-                        {t('hide')}
-                      </button>
-                      <button type="button" class="quiet small" onClick={() => setMode(null)}>
-                        {t('cancel')}
-                      </button>
-                    </p>
+                    <FormActions submit={t('hide')} submitClass="primary small" small onCancel={() => setMode(null)} />
                   </form>
                 )}
               </div>

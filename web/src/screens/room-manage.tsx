@@ -4,6 +4,7 @@ import { fmtDateTime, t } from '../i18n';
 import { Status } from '../ui/notices';
 import { errText } from '../ui/errors';
 import type { Member, Room, User } from '../types';
+import { FormActions } from '../ui/form-actions';
 
 const SLOW = [0, 10, 30, 60, 300, 900];
 const MUTE = [10, 60, 1440, 10080];
@@ -141,14 +142,7 @@ function MemberRow(props: { roomId: string; member: Member; run: (fn: () => Prom
             <label for={`${id}-reason`}>{t('reasonLabel')}</label>
             <input id={`${id}-reason`} required maxLength={500} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
           </div>
-          <p class="row">
-            <button type="submit" class={mode === 'ban' ? 'danger small' : 'primary small'}>
-              {mode === 'mute' ? t('mute') : t('ban')}
-            </button>
-            <button type="button" class="quiet small" onClick={() => setMode(null)}>
-              {t('cancel')}
-            </button>
-          </p>
+          <FormActions submit={mode === 'mute' ? t('mute') : t('ban')} submitClass={mode === 'ban' ? 'danger small' : 'primary small'} small onCancel={() => setMode(null)} />
         </form>
       )}
     </li>

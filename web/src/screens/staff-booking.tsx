@@ -5,6 +5,7 @@ import { onEvent } from '../realtime';
 import { Status } from '../ui/notices';
 import { errText } from '../ui/errors';
 import type { Booking, Slot } from '../types';
+import { FormActions } from '../ui/form-actions';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 const localDate = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
@@ -155,14 +156,7 @@ function RequestItem(props: { booking: Booking; act: (fn: () => Promise<unknown>
             <label for={`decline-${b.id}`}>{t('declineReason')}</label>
             <input id={`decline-${b.id}`} required maxLength={500} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
           </div>
-          <p class="row">
-            <button type="submit" class="danger small">
-              {t('decline')}
-            </button>
-            <button type="button" class="quiet small" onClick={() => setDeclining(false)}>
-              {t('cancel')}
-            </button>
-          </p>
+          <FormActions submit={t('decline')} submitClass="danger small" small onCancel={() => setDeclining(false)} />
         </form>
       ) : (
         <p class="row">
