@@ -25,6 +25,7 @@ import { messageEvents } from './modules/messages/events.js';
 import { moderationRoutes } from './modules/moderation/routes.js';
 import { callsRoutes } from './modules/calls/routes.js';
 import { bookingsRoutes } from './modules/bookings/routes.js';
+import { SendBatcher } from './modules/messages/send.js';
 
 export interface AppDeps {
   config: Config;
@@ -60,6 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   attachAdapter(app, io);
   app.decorate('io', io);
   app.decorate('realtime', new Realtime(io));
+  app.decorate('sendBatcher', new SendBatcher(app));
   app.socketRegistrars.push(messageEvents);
   // Before the HTTP server closes: drop every socket of this node so clients reconnect to another.
   app.addHook('preClose', async () => {

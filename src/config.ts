@@ -42,6 +42,10 @@ export const configSchema = z.object({
   BOOTSTRAP_ADMIN_PASSWORD: optionalString.pipe(z.string().min(8, 'BOOTSTRAP_ADMIN_PASSWORD must be at least 8 characters').optional()),
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   MESSAGE_RATE_LIMIT: rate.default({ count: 10, seconds: 10 }),
+  /** Send transactions running at once on this node (group commit: each takes every send queued meanwhile). */
+  MESSAGE_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
+  /** Sends waiting for a transaction on this node; beyond this a send is refused at once with 429. */
+  MESSAGE_SEND_QUEUE: z.coerce.number().int().min(1).max(100_000).default(2_000),
   CALL_TTL_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(180),
   /** Test-only: a call lifetime in seconds, overriding CALL_TTL_MINUTES when set. */
   CALL_TTL_SECONDS: z.coerce.number().int().min(1).max(24 * 60 * 60).optional(),

@@ -5,6 +5,7 @@ import type { Database } from '../db/database.js';
 import type { Realtime } from '../realtime/realtime.js';
 import type { EngawaServer } from '../realtime/realtime.js';
 import type { SocketRegistrar } from '../realtime/server.js';
+import type { SendBatcher } from '../modules/messages/send.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -13,6 +14,8 @@ declare module 'fastify' {
     pool: pg.Pool;
     io: EngawaServer;
     realtime: Realtime;
+    /** Every message send of this node (HTTP and socket) goes through this one queue (group commit). */
+    sendBatcher: SendBatcher;
     /** Socket event handlers of every feature, registered on each new socket. */
     socketRegistrars: SocketRegistrar[];
   }

@@ -7,6 +7,10 @@ export interface AppMetrics {
   registry: Registry;
   /** Messages stored (one per new row; an idempotent retry does not count). */
   messagesSent: Counter;
+  /** Sends per group-commit transaction (see modules/messages/send.ts). */
+  sendBatchSize: Histogram;
+  /** Sends waiting on this node for a send transaction (MESSAGE_SEND_QUEUE bounds it). */
+  sendQueued: Gauge;
   httpDuration: Histogram<'method' | 'route' | 'status_code'>;
 }
 
@@ -44,6 +48,17 @@ export const metricsPlugin = fp(
       help: 'Messages stored',
       registers: [registry],
     });
+    const sendBatchSize = new Histogram({
+      name: 'engawa_message_send_batch_size',
+      help: 'Message sends committed together in one transaction (group commit)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 100],
+      registers: [registry],
+    });
+    const sendQueued = new Gauge({
+      name: 'engawa_message_send_queued',
+      help: 'Message sends waiting on this node for a send transaction',
+      registers: [registry],
+    });
     new Gauge({
       name: 'engawa_socketio_connections',
       help: 'Authenticated Socket.IO connections on this node',
@@ -77,7 +92,7 @@ export const metricsPlugin = fp(
       },
     });
 
-    app.decorate('metrics', { registry, messagesSent, httpDuration });
+    app.decorate('metrics', { registry, messagesSent, sendBatchSize, sendQueued, httpDuration });
 
     app.addHook('onResponse', async (request, reply) => {
       // The route pattern (`/api/rooms/:id`), never the raw URL: bounded label values, no ids.

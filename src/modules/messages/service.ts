@@ -1,16 +1,16 @@
 import type { FastifyInstance } from 'fastify';
-import { sql, type CompiledQuery } from 'kysely';
+import { sql } from 'kysely';
 import type { Database } from '../../db/database.js';
-import type { DB, MessageRow, Role, RoomMemberRow, RoomRole, RoomRow } from '../../db/schema.js';
-import { DomainError, conflict, forbidden, locked, notFound, unauthenticated } from '../../errors.js';
-import { isSuspended, type Actor } from '../auth/actor.js';
+import type { MessageRow } from '../../db/schema.js';
+import { conflict, forbidden, locked, notFound } from '../../errors.js';
+import type { Actor } from '../auth/actor.js';
 import type { PublicUser } from '../auth/user.js';
 import { writeAudit } from '../moderation/audit.js';
 import { handleScreenedMessage } from '../moderation/auto-flag.js';
-import { screenBody, screenWith, type FilterEntry, type Screening } from '../moderation/screen.js';
-import { assertOutranks, isRoomModerator, requireMember, standingInRoom, type RoomAccess } from '../rooms/access.js';
+import { screenBody, type Screening } from '../moderation/screen.js';
+import { assertOutranks, requireMember, standingInRoom, type RoomAccess } from '../rooms/access.js';
 import { MAX_PAGE, type HistoryQuery, type Message, type SendInput } from './schemas.js';
-import { KeyedSerial } from './serial.js';
+import { assertCanWrite, assertNotBlocked } from './rules.js';
 
 /** The contract's message object. Hidden bodies are shown only to the room's moderators. */
 export function toMessage(row: MessageRow, author: PublicUser, viewerIsModerator: boolean): Message {
@@ -57,26 +57,6 @@ async function loadMessageFor(db: Database, actor: Actor, messageId: string): Pr
   return { row, access };
 }
 
-/** Whether the member may write in the room now: archived, locked (non-moderators), muted → 423. */
-function assertCanWrite(room: Pick<RoomRow, 'archived' | 'locked'>, member: Pick<RoomMemberRow, 'muted_until' | 'mute_reason'>, isModerator: boolean, now = new Date()): void {
-  if (room.archived) throw locked('This room is archived and read-only');
-  if (room.locked && !isModerator) throw locked('This room is locked for now');
-  if (member.muted_until && member.muted_until > now) {
-    throw locked('You are muted in this room for now', { until: member.muted_until.toISOString(), reason: member.mute_reason });
-  }
-}
-
-/** `block` filter matches refuse the text (400, naming the filter). */
-function assertNotBlocked(screening: Screening | null): Screening | null {
-  if (screening?.action === 'block') {
-    throw new DomainError('VALIDATION', 'This message contains words that are not allowed here', {
-      filter: { id: screening.filterId, pattern: screening.pattern },
-      fields: [{ field: 'body', message: 'contains a blocked word' }],
-    });
-  }
-  return screening;
-}
-
 async function screen(db: Database, body: string): Promise<Screening | null> {
   return assertNotBlocked(await screenBody(db, body));
 }
@@ -90,18 +70,6 @@ async function afterScreening(app: FastifyInstance, row: MessageRow, screening: 
   }
 }
 
-/** Thrown inside the send transaction when the (author, clientId) row already exists: rolls back the seq. */
-class DuplicateSend extends Error {
-  constructor(
-    readonly actor: Actor,
-    readonly isModerator: boolean,
-  ) {
-    super('duplicate send');
-  }
-}
-
-const sendQueues = new WeakMap<FastifyInstance, KeyedSerial>();
-
 export interface SendResult {
   message: Message;
   /** false: an earlier send with this clientId answered (HTTP 200, no broadcast). */
@@ -113,26 +81,21 @@ export interface SendResult {
  * account (401 gone, 423 suspended), membership (404), reply in the same room (400), word filters
  * (400 on block), idempotency on (author, clientId), archived/locked/muted (423), slow mode and the
  * per-user rate limit (429, counted in the database so it holds across nodes), and the seq taken in
- * the insert's transaction. The broadcast happens only after commit.
+ * the insert's transaction (see send.ts: concurrent sends share a transaction). The broadcast happens
+ * only after commit.
  *
  * `who` is the actor (HTTP, already loaded) or just the user id (socket events): either way the user
- * row is read again inside the send's own statement, so a socket send costs one statement fewer.
+ * row is read again inside the send's own statement.
  */
 export async function sendMessage(app: FastifyInstance, who: Actor | string, input: SendInput): Promise<SendResult> {
-  const { db } = app;
   const userId = typeof who === 'string' ? who : who.id;
-  let queue = sendQueues.get(app);
-  if (!queue) sendQueues.set(app, (queue = new KeyedSerial()));
-  let sent: Sent;
-  try {
-    sent = await queue.run(userId, () => insertMessage(app, userId, input));
-  } catch (err) {
-    if (!(err instanceof DuplicateSend)) throw err;
-    const first = await findByClientId(db, err.actor, input);
-    if (!first) throw err;
-    return { message: toMessage(first, err.actor, err.isModerator), created: false };
+  const outcome = await app.sendBatcher.submit(userId, input);
+  if (outcome.kind === 'duplicate') {
+    const first = outcome.row ?? (await findByClientId(app.db, outcome.actor, input));
+    if (!first) throw new Error('a repeated clientId has no earlier message');
+    return { message: toMessage(first, outcome.actor, outcome.isModerator), created: false };
   }
-  const { row, actor, screening } = sent;
+  const { row, actor, screening } = outcome;
   // Everyone in the room gets the same copy: a new message is neither hidden nor deleted.
   const message = toMessage(row, actor, false);
   app.metrics.messagesSent.inc();
@@ -148,153 +111,8 @@ async function findByClientId(db: Database, actor: Actor, input: SendInput): Pro
     .where('author_id', '=', actor.id)
     .where('client_id', '=', input.clientId)
     .executeTakeFirst();
-  if (row && row.room_id !== input.roomId) throw conflict('This clientId was already used for another room');
+  if (row && row.room_id !== input.roomId.toLowerCase()) throw conflict('This clientId was already used for another room');
   return row;
-}
-
-interface Sent {
-  row: MessageRow;
-  actor: Actor;
-  screening: Screening | null;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-interface SendCheck {
-  id: string;
-  handle: string;
-  display_name: string;
-  role: Role;
-  suspended_at: Date | null;
-  suspended_until: Date | null;
-  /** null: not a member of the room (or no such room). */
-  room_role: RoomRole | null;
-  muted_until: Date | null;
-  mute_reason: string | null;
-  last_sent_at: Date | null;
-  archived: boolean | null;
-  locked: boolean | null;
-  slow_mode_seconds: number | null;
-  now: Date;
-  reply_ok: boolean;
-  filters: FilterEntry[];
-  earlier_room: string | null;
-  recent_count: number;
-  recent_oldest: Date | null;
-}
-
-/**
- * One transaction in four round trips: BEGIN with the per-user advisory lock (one simple-protocol
- * query; the key is the user's uuid, checked), one select with everything the rules need, the insert,
- * COMMIT. The lock serialises this user's sends across every node (idempotency, slow mode, rate
- * limit); the select is a separate statement so that its snapshot is taken after the lock is held.
- * The select and the insert are named prepared statements on the pooled client, so PostgreSQL parses
- * and plans them once per connection rather than for every message.
- */
-async function insertMessage(app: FastifyInstance, userId: string, input: SendInput): Promise<Sent> {
-  if (!UUID.test(userId)) throw unauthenticated('Your session is no longer valid');
-  const client = await app.pool.connect();
-  let open = false;
-  let broken: Error | undefined;
-  try {
-    open = true;
-    await client.query(`begin; select pg_advisory_xact_lock(hashtextextended('send:${userId.toLowerCase()}', 0))`);
-    const run = async <R extends object>(name: string, query: CompiledQuery): Promise<R[]> =>
-      (await client.query<R>({ name, text: query.sql, values: [...query.parameters] })).rows;
-    const sent = await checkAndInsert(run, app, userId, input);
-    const done = await client.query('commit');
-    open = false;
-    if (done.command === 'ROLLBACK') throw new Error('the send transaction was rolled back at commit');
-    return sent;
-  } finally {
-    if (open) {
-      await client.query('rollback').catch((err: Error) => {
-        broken = err;
-      });
-    }
-    // A client whose rollback failed is in an unknown state: the pool drops it rather than reuse it.
-    client.release(broken);
-  }
-}
-
-type Run = <R extends object>(name: string, query: CompiledQuery) => Promise<R[]>;
-
-async function checkAndInsert(run: Run, app: FastifyInstance, userId: string, input: SendInput): Promise<Sent> {
-  const { count, seconds } = app.config.MESSAGE_RATE_LIMIT;
-  const recent = sql`select created_at from messages where author_id = ${userId}
-    and created_at > now() - make_interval(secs => ${seconds}) order by created_at desc limit ${count}`;
-  // The user (gone 401, suspended 423), their membership (row locked: a removal or mute waits for
-  // this send) and the room's state, the reply's parent, the word filters (read per message, so a
-  // change on any node applies to the next one), an earlier send with this clientId and the user's
-  // recent messages, in one round trip.
-  const rows = await run<SendCheck>('engawa_send_check', sql`
-    select u.id, u.handle, u.display_name, u.role, u.suspended_at, u.suspended_until,
-           m.room_role, m.muted_until, m.mute_reason, m.last_sent_at, m.archived, m.locked, m.slow_mode_seconds,
-           now() as now,
-           (${input.replyTo ?? null}::uuid is null
-             or exists (select 1 from messages where id = ${input.replyTo ?? null}::uuid and room_id = ${input.roomId})) as reply_ok,
-           (select coalesce(json_agg(json_build_object('id', f.id, 'pattern', f.pattern, 'pattern_key', f.pattern_key, 'action', f.action)
-                                     order by f.created_at), '[]'::json) from word_filters f) as filters,
-           (select room_id from messages where author_id = ${userId} and client_id = ${input.clientId}) as earlier_room,
-           (select count(*)::int from (${recent}) r) as recent_count,
-           (select min(created_at) from (${recent}) r) as recent_oldest
-      from users u
-      left join lateral (
-        select rm.room_role, rm.muted_until, rm.mute_reason, rm.last_sent_at, r.archived, r.locked, r.slow_mode_seconds
-          from room_members rm join rooms r on r.id = rm.room_id
-         where rm.room_id = ${input.roomId} and rm.user_id = u.id
-           for update of rm
-      ) m on true
-     where u.id = ${userId}`.compile(app.db));
-  const found = rows[0];
-  if (!found) throw unauthenticated('Your session is no longer valid');
-  if (isSuspended(found)) throw new DomainError('LOCKED', 'This account is suspended');
-  const actor: Actor = { id: found.id, handle: found.handle, displayName: found.display_name, role: found.role };
-  if (found.room_role === null) throw notFound('Room not found');
-  if (!found.reply_ok) {
-    throw new DomainError('VALIDATION', 'replyTo must be a message of this room', {
-      fields: [{ field: 'replyTo', message: 'not a message of this room' }],
-    });
-  }
-  const screening = assertNotBlocked(screenWith(found.filters, input.body));
-  const { now, earlier_room, recent_count, recent_oldest } = found;
-  const isModerator = isRoomModerator(actor.role, found.room_role);
-  if (earlier_room === input.roomId) throw new DuplicateSend(actor, isModerator);
-  if (earlier_room !== null) throw conflict('This clientId was already used for another room');
-  assertCanWrite({ archived: found.archived === true, locked: found.locked === true }, found, isModerator, now);
-  const slowMode = found.slow_mode_seconds ?? 0;
-  if (!isModerator && slowMode > 0 && found.last_sent_at) {
-    const wait = found.last_sent_at.getTime() + slowMode * 1000 - now.getTime();
-    if (wait > 0) throw slowedDown(wait, 'This room is in slow mode; please wait a moment');
-  }
-  if (recent_count >= count && recent_oldest) {
-    throw slowedDown(recent_oldest.getTime() + seconds * 1000 - now.getTime(), 'You are sending messages too fast; please wait a moment');
-  }
-
-  // One statement takes the room's next seq (its row lock orders the log and is held only from here
-  // to commit), stores the message, and touches the sender's membership: the slow-mode clock, and a
-  // sender who had read everything before has also read their own message. On a clientId conflict
-  // nothing is inserted and the caller rolls the seq back.
-  const inserted = await run<MessageRow>('engawa_send_insert', sql`
-    with next as (
-      update rooms set last_seq = last_seq + 1 where id = ${input.roomId} returning last_seq
-    ), touch as (
-      update room_members
-         set last_sent_at = ${now},
-             last_read_seq = case when last_read_seq = (select last_seq from next) - 1 then (select last_seq from next) else last_read_seq end
-       where room_id = ${input.roomId} and user_id = ${actor.id}
-    )
-    insert into messages (room_id, seq, author_id, client_id, body, reply_to)
-    select ${input.roomId}::uuid, next.last_seq, ${actor.id}::uuid, ${input.clientId}::uuid, ${input.body}::text, ${input.replyTo ?? null}::uuid from next
-    on conflict (author_id, client_id) do nothing
-    returning *`.compile(app.db));
-  const row = inserted[0];
-  if (!row) throw new DuplicateSend(actor, isModerator);
-  return { row, actor, screening };
-}
-
-function slowedDown(waitMs: number, message: string): DomainError {
-  return new DomainError('RATE_LIMITED', message, { retryAfterMs: Math.max(1, Math.ceil(waitMs)) });
 }
 
 /**
