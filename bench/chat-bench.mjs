@@ -18,7 +18,8 @@
 //     (p99 ≥ --p99-ms, delivery < 100 %, or any failed ack): the last passing rate is the maximum
 //     sustainable rate (a target that misses steps DOWN instead).
 //     Before each measured run a probe send must be acked within 50 ms twice in a row (the previous
-//     step's backlog is worked off first). --cpu-prof DIR writes a V8 CPU profile of the server.
+//     step's backlog is worked off first). --cpu-prof DIR writes a V8 CPU profile of the server;
+//     --perf-map runs it with --perf-basic-prof, so `perf record` can name its JIT frames.
 //  4. the same three phases against bench/relay.mjs, a bare Socket.IO room relay (no DB, no auth),
 //     unless --skip-relay. ratio = full-server max sustainable rate / bare-relay max sustainable rate.
 import { fork } from 'node:child_process';
@@ -50,6 +51,7 @@ const { values: opt } = parseArgs({
     'rate-limit': { type: 'string', default: '100/10' },
     'skip-relay': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    'perf-map': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
   },
@@ -127,11 +129,19 @@ try {
     return rows.reduce((sum, r) => sum + (procStats(r.pid)?.cpuSeconds ?? 0), 0);
   };
 
+  /** Totals of the server's engawa_message_send_batch_size histogram. */
+  const sendBatches = async (server) => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const value = (name) => Number(text.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1] ?? 0);
+    return { sum: value('engawa_message_send_batch_size_sum'), count: value('engawa_message_send_batch_size_count') };
+  };
+
   /** One measured run with server CPU / RSS around it; pass = the goal's criteria. */
   async function measuredRun(server, rate, seconds, withPg) {
     const settle = await call('settle', {});
     if (settle.seconds > 2) log(`  (waited ${settle.seconds}s for the server to work off its backlog${settle.settled ? '' : ', in vain'})`);
     const s0 = procStats(server.proc.pid);
+    const batches0 = withPg ? await sendBatches(server) : undefined;
     const pg0 = withPg ? await pgBackendCpu() : 0;
     const t0 = performance.now();
     let rssMax = s0.rssKiB;
@@ -157,6 +167,10 @@ try {
     const s1 = procStats(server.proc.pid);
     result.server = { cpuPercent: +(((s1.cpuSeconds - s0.cpuSeconds) / wall) * 100).toFixed(1), rssMiB: +(s1.rssKiB / 1024).toFixed(1), rssMaxMiB: +(rssMax / 1024).toFixed(1) };
     if (withPg) {
+      // Group commit: how many sends shared a transaction, on average (the server's /metrics).
+      const batches1 = await sendBatches(server);
+      const n = batches1.count - batches0.count;
+      result.sendBatches = { transactions: n, meanSize: n > 0 ? +((batches1.sum - batches0.sum) / n).toFixed(1) : null };
       result.postgresBackendsCpuPercent = +((((await pgBackendCpu()) - pg0) / wall) * 100).toFixed(1);
       // Mean number of the server's sessions in each state (non-idle; 'CPU' = running, no wait event).
       result.postgresActiveSessions = Object.fromEntries(Object.entries(waits).sort((a, b) => b[1] - a[1]).map(([w, n]) => [w, +(n / waitSamples).toFixed(2)]));
@@ -166,7 +180,7 @@ try {
     result.pass = result.latencyMs.p99 < P99_MS && result.deliveredRatio === 1 && Object.keys(result.ackErrors).length === 0;
     log(
       `  ${rate} msg/s × ${seconds}s: delivered ${(result.deliveredRatio * 100).toFixed(3)}% p50=${result.latencyMs.p50} p99=${result.latencyMs.p99} p99.9=${result.latencyMs.p999}ms ` +
-        `acks failed=${JSON.stringify(result.ackErrors)} server cpu=${result.server.cpuPercent}% rss=${result.server.rssMiB}MiB gen cpu=${result.generator.cpuPercent}% → ${result.pass ? 'pass' : 'MISS'}`,
+        `acks failed=${JSON.stringify(result.ackErrors)}${result.sendBatches ? ` batch=${result.sendBatches.meanSize}` : ''} server cpu=${result.server.cpuPercent}% rss=${result.server.rssMiB}MiB gen cpu=${result.generator.cpuPercent}% → ${result.pass ? 'pass' : 'MISS'}`,
     );
     return result;
   }
@@ -231,7 +245,11 @@ try {
     port: await freePort(),
     nofile: NOFILE,
     stdio: ['ignore', 2, 2],
-    nodeArgs: opt['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opt['cpu-prof'])}`] : [],
+    nodeArgs: [
+      ...(opt['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opt['cpu-prof'])}`] : []),
+      // For `perf record`: /tmp/perf-<pid>.map names the server's JIT-compiled functions.
+      ...(opt['perf-map'] ? ['--perf-basic-prof'] : []),
+    ],
     env: { DATABASE_URL: databaseUrl, DATA_DIR: dataDir, JWT_SECRET, DATA_KEY, SOCKET_ADAPTER: 'none', LOG_LEVEL: 'warn', MESSAGE_RATE_LIMIT: opt['rate-limit'] },
   });
   cleanup.push(full.stop);
