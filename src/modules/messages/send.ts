@@ -11,10 +11,10 @@ import type { SendInput } from './schemas.js';
 /**
  * Group commit of message sends. Every send (HTTP and socket) queues here; up to
  * MESSAGE_SEND_CONCURRENCY transactions per node run at once, each taking every queued send it may
- * (up to MAX_BATCH). Under
- * light load a send is a transaction of its own and starts at once; under heavy load the sends that
- * arrived while the previous transactions ran share one transaction: the same four round trips and
- * one WAL flush serve them all, which is what lets a node keep up with many rooms at once.
+ * (up to MAX_BATCH). Under light load a send is a transaction of its own and starts at once; under
+ * heavy load the sends that arrived while the previous transactions ran share one transaction: the
+ * same four round trips and one WAL flush serve them all, which is what lets a node keep up with many
+ * rooms at once.
  *
  * Nothing about a single send changes: each is checked by the same rules in the same order against
  * rows read after the sender's lock is held, gets the next seq of its room in commit order, and is
