@@ -7,7 +7,7 @@ export interface AppMetrics {
   registry: Registry;
   /** Messages stored (one per new row; an idempotent retry does not count). */
   messagesSent: Counter;
-  /** Sends per group-commit transaction (see modules/messages/send.ts). */
+  /** Sends per send transaction, each attempt (group commit, see modules/messages/send.ts). */
   sendBatchSize: Histogram;
   /** Sends waiting on this node for a send transaction (MESSAGE_SEND_QUEUE bounds it). */
   sendQueued: Gauge;
@@ -50,7 +50,7 @@ export const metricsPlugin = fp(
     });
     const sendBatchSize = new Histogram({
       name: 'engawa_message_send_batch_size',
-      help: 'Message sends committed together in one transaction (group commit)',
+      help: 'Message sends per send transaction (group commit; a batch retried one send at a time counts each attempt)',
       buckets: [1, 2, 4, 8, 16, 32, 64, 100],
       registers: [registry],
     });

@@ -7,6 +7,7 @@
 // pulled. Everything is real: PostgreSQL, the HTTP routes, socket.io-client sockets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { sql } from 'kysely';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { newClientId, newRoom, newUser, type TestUser } from '../helpers/factories.js';
 import { useSockets, type ClientSocket } from '../helpers/sockets.js';
@@ -216,5 +217,48 @@ describe('group commit', () => {
     const refusedBodies = new Set(refusedAcks.map((a) => `m${all.indexOf(a)}`));
     expect(refusedBodies.size).toBe(4);
     expect(rows.filter((r) => refusedBodies.has(r.body!))).toEqual([]);
+  });
+
+  it('a transaction the database fails as a whole is retried one send at a time, so only the bad send fails', async () => {
+    // A trigger in this test's own database refuses one body, as a statement error would.
+    await sql`create or replace function test_refuse_body() returns trigger language plpgsql as $$
+      begin
+        if new.body = 'the database refuses this' then raise exception 'refused for the test' using errcode = '22023'; end if;
+        return new;
+      end $$`.execute(s.db);
+    await sql`create trigger test_refuse_body before insert on messages for each row execute function test_refuse_body()`.execute(s.db);
+    try {
+      const [p, alice, carol, dave] = await Promise.all([0, 1, 2, 3].map(() => newUser(s.app)));
+      const room = await newRoom(s.db, { members: [p!, alice!, carol!, dave!].map((u) => ({ id: u.id })) });
+      const [sa, sc, sd] = await Promise.all([connect(alice!), connect(carol!), connect(dave!)]);
+      const singles = await bucket(1);
+      const batchesOf3to4 = (await bucket(4)) - (await bucket(2));
+
+      const plugged = await plug(p!, room.id);
+      const acks = [
+        emitSend(sa, { roomId: room.id, body: 'fine', clientId: newClientId() }),
+        emitSend(sc, { roomId: room.id, body: 'the database refuses this', clientId: newClientId() }),
+        emitSend(sd, { roomId: room.id, body: 'also fine', clientId: newClientId() }),
+      ];
+      await queued(3);
+      await plugged.pull();
+      await plugged.first;
+      const [a, c, d] = await Promise.all(acks);
+      expect(a).toMatchObject({ ok: true, message: { body: 'fine' } });
+      expect(d).toMatchObject({ ok: true, message: { body: 'also fine' } });
+      // Neither SQL nor the error's detail reaches the client.
+      expect(c).toEqual({ ok: false, error: { code: 'INTERNAL', message: expect.any(String) } });
+      expect(JSON.stringify(c)).not.toMatch(/refused for the test|22023/);
+      // One transaction of three failed; the plug's and then three single ones ran.
+      expect((await bucket(4)) - (await bucket(2))).toBe(batchesOf3to4 + 1);
+      expect(await bucket(1)).toBe(singles + 4);
+      expect((await rowsOf(room.id)).map((r) => [r.seq, r.body])).toEqual([
+        [1, 'plug'],
+        [2, 'fine'],
+        [3, 'also fine'],
+      ]);
+    } finally {
+      await sql`drop trigger test_refuse_body on messages`.execute(s.db);
+    }
   });
 });

@@ -105,7 +105,6 @@ export class SendBatcher {
   }
 
   private async run(batch: Pending[]): Promise<void> {
-    this.app.metrics.sendBatchSize.observe(batch.length);
     let results: Array<SendOutcome | Error>;
     try {
       results = await sendBatch(this.app, batch);
@@ -249,6 +248,7 @@ const INSERT_SQL = `
 class InsertConflict extends Error {}
 
 async function sendBatch(app: FastifyInstance, batch: Pending[]): Promise<Array<SendOutcome | Error>> {
+  app.metrics.sendBatchSize.observe(batch.length);
   const client = await app.pool.connect();
   let open = false;
   let broken: Error | undefined;
