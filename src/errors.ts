@@ -59,10 +59,15 @@ export function pgCode(err: unknown): string | undefined {
 export const isUniqueViolation = (err: unknown) => pgCode(err) === '23505';
 /** exclusion_violation */
 export const isExclusionViolation = (err: unknown) => pgCode(err) === '23P01';
-/** Connection-level failures: the database is not answering. */
+/**
+ * The database is not answering, or answered "not now": connection failures (08), shutting down
+ * (57P01-03), out of resources (53, e.g. too many connections), a statement cancelled or timed out
+ * (57014), a lock not obtained within lock_timeout (55P03), a system or I/O error (58), a deadlock or
+ * serialization failure (40P01, 40001). Each is worth a retry later: 503 UNAVAILABLE, not 500.
+ */
 export function isDbUnavailable(err: unknown): boolean {
   const code = pgCode(err);
-  if (code && (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03')) return true;
+  if (code && /^(08|53|58)|^(57P01|57P02|57P03|57014|55P03|40P01|40001)$/.test(code)) return true;
   const sys = (err as { code?: unknown } | null)?.code;
   if (sys === 'ECONNREFUSED' || sys === 'ECONNRESET' || sys === 'ETIMEDOUT' || sys === 'EPIPE') return true;
   const msg = err instanceof Error ? err.message : '';

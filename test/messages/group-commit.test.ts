@@ -261,4 +261,57 @@ describe('group commit', () => {
       await sql`drop trigger test_refuse_body on messages`.execute(s.db);
     }
   });
+
+  it('a transaction that only references the room (a ban being written) does not hold up a send to it', async () => {
+    const [alice, mod, zed] = await Promise.all([0, 1, 2].map(() => newUser(s.app)));
+    const room = await newRoom(s.db, { members: [{ id: alice!.id }, { id: mod!.id, roomRole: 'moderator' }, { id: zed!.id }] });
+    // A ban's first statement: its foreign key check holds KEY SHARE on the room's row until commit.
+    const ban = new pg.Client({ connectionString: s.databaseUrl });
+    await ban.connect();
+    try {
+      await ban.query('begin');
+      await ban.query(`insert into room_bans (room_id, user_id, reason, banned_by) values ($1, $2, 'test', $3)`, [room.id, zed!.id, mod!.id]);
+      const started = Date.now();
+      const res = await s.app.inject({ method: 'POST', url: `/api/rooms/${room.id}/messages`, headers: alice!.headers, payload: { body: 'hello', clientId: newClientId() } });
+      expect(res.statusCode).toBe(201);
+      expect(res.json().seq).toBe(1);
+      // Not after a lock timeout: the send never waited for the ban's transaction.
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      await ban.query('rollback');
+      await ban.end();
+    }
+  });
+
+  it("a sender whose lock is held elsewhere gets UNAVAILABLE after the lock timeout; other senders go on meanwhile", { timeout: 20_000 }, async () => {
+    const two = await startTestServer({ MESSAGE_SEND_CONCURRENCY: '2' });
+    const holder = new pg.Client({ connectionString: two.databaseUrl });
+    try {
+      const [stuck, alice] = await Promise.all([newUser(two.app), newUser(two.app)]);
+      const room = await newRoom(two.db, { members: [{ id: stuck.id }, { id: alice.id }] });
+      // As if another node had stopped in the middle of this user's send transaction.
+      await holder.connect();
+      await holder.query(`select pg_advisory_lock(hashtextextended('send:' || $1, 0))`, [stuck.id]);
+      const clientId = newClientId();
+      const post = (user: TestUser, body: string, id = newClientId()) =>
+        two.app.inject({ method: 'POST', url: `/api/rooms/${room.id}/messages`, headers: user.headers, payload: { body, clientId: id } });
+      const started = Date.now();
+      const waiting = post(stuck, 'stuck', clientId);
+      const other = await post(alice, 'meanwhile');
+      expect(other.statusCode).toBe(201);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      const refused = await waiting;
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json().error.code).toBe('UNAVAILABLE');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
+      await holder.query('select pg_advisory_unlock_all()');
+      // The retry with the same clientId goes through: the refused attempt stored nothing, used no seq.
+      const retried = await post(stuck, 'stuck', clientId);
+      expect(retried.statusCode).toBe(201);
+      expect(retried.json().seq).toBe(2);
+    } finally {
+      await holder.end().catch(() => {});
+      await two.close();
+    }
+  });
 });

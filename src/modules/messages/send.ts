@@ -24,6 +24,8 @@ import type { SendInput } from './schemas.js';
 export const MAX_BATCH = 100;
 /** What a send refused because the queue is full (MESSAGE_SEND_QUEUE) is told to wait: a queue's worth of sends takes well under this. */
 const BUSY_RETRY_MS = 1_000;
+/** The longest a send transaction waits for any lock (PostgreSQL lock_timeout). */
+export const LOCK_TIMEOUT_MS = 3_000;
 
 export type SendOutcome =
   | { kind: 'created'; row: MessageRow; actor: Actor; screening: Screening | null }
@@ -129,9 +131,10 @@ export class SendBatcher {
 
 /**
  * Whether a failed batch is worth retrying one send at a time: a statement the database refused
- * (a deadlock with another node, a clientId stored meanwhile, something about one send's values).
- * Not when the database is away (no connection, shutting down, out of resources): every send would
- * fail the same way, one timeout after another.
+ * (a deadlock with another node, one sender's lock held elsewhere past LOCK_TIMEOUT_MS, a clientId
+ * stored meanwhile, something about one send's values). Not when the database is away (no
+ * connection, shutting down, out of resources, statements timing out): every send would fail the
+ * same way, one timeout after another.
  */
 function failedAsBatch(err: unknown): boolean {
   if (err instanceof InsertConflict) return true;
@@ -181,7 +184,7 @@ interface SendCheck {
 const CHECK_SQL = `
   select c.i::int as i, u.id, u.handle, u.display_name, u.role, u.suspended_at, u.suspended_until,
          m.room_role, m.muted_until, m.mute_reason, m.last_sent_at, m.archived, m.locked, m.slow_mode_seconds,
-         now() as now,
+         statement_timestamp() as now,
          (c.reply_to is null
            or exists (select 1 from messages x where x.id = c.reply_to and x.room_id = c.room_id)) as reply_ok,
          case when c.i = 1 then
@@ -201,7 +204,7 @@ const CHECK_SQL = `
     cross join lateral (
       select count(*)::int as recent_count, min(t.created_at) as recent_oldest
         from (select x.created_at from messages x
-               where x.author_id = c.user_id and x.created_at > now() - make_interval(secs => $5::int)
+               where x.author_id = c.user_id and x.created_at > statement_timestamp() - make_interval(secs => $5::int)
                order by x.created_at desc limit $6::int) t
     ) r
    order by c.i`;
@@ -212,10 +215,17 @@ const CHECK_SQL = `
  * senders' memberships (the slow-mode clock; a sender who had read everything before has also read
  * their own messages). A clientId conflict inserts nothing for that send; the caller then rolls the
  * whole transaction back, so no seq is ever skipped.
+ *
+ * The rooms are locked FOR NO KEY UPDATE, the mode the seq update itself takes: it does not conflict
+ * with the KEY SHARE lock a foreign key check takes (a ban, flag, call or new member referencing the
+ * room), so such a transaction and a send never wait on each other in a cycle.
+ * created_at is the clock after the room's lock is held, so within a room it grows with seq, and the
+ * rate limit and slow mode count from when the message was stored, not from when its transaction
+ * began (which may have waited for other senders' locks).
  */
 const INSERT_SQL = `
   with locked_rooms as materialized (
-    select id from rooms where id = any($1::uuid[]) order by id for update
+    select id from rooms where id = any($1::uuid[]) order by id for no key update
   ), counts as (
     select * from unnest($1::uuid[], $2::int[]) as k(room_id, n)
   ), next as (
@@ -224,8 +234,8 @@ const INSERT_SQL = `
      where rooms.id = counts.room_id and rooms.id in (select id from locked_rooms)
     returning rooms.id, rooms.last_seq, counts.n
   ), ins as (
-    insert into messages (room_id, seq, author_id, client_id, body, reply_to)
-    select v.room_id, next.last_seq - next.n + v.pos, v.author_id, v.client_id, v.body, v.reply_to
+    insert into messages (room_id, seq, author_id, client_id, body, reply_to, created_at)
+    select v.room_id, next.last_seq - next.n + v.pos, v.author_id, v.client_id, v.body, v.reply_to, clock_timestamp()
       from unnest($3::uuid[], $4::int[], $5::uuid[], $6::uuid[], $7::text[], $8::uuid[])
            as v(room_id, pos, author_id, client_id, body, reply_to)
       join next on next.id = v.room_id
@@ -233,10 +243,11 @@ const INSERT_SQL = `
     returning *
   ), touch as (
     update room_members rm
-       set last_sent_at = now(), last_read_seq = greatest(rm.last_read_seq, t.read_to)
+       set last_sent_at = t.sent_at, last_read_seq = greatest(rm.last_read_seq, t.read_to)
       from (
-        select s.room_id, s.author_id, coalesce(max(s.seq) filter (where s.seq = m0.last_read_seq + s.k), 0) as read_to
-          from (select room_id, author_id, seq, row_number() over (partition by room_id, author_id order by seq) as k from ins) s
+        select s.room_id, s.author_id, max(s.created_at) as sent_at,
+               coalesce(max(s.seq) filter (where s.seq = m0.last_read_seq + s.k), 0) as read_to
+          from (select room_id, author_id, seq, created_at, row_number() over (partition by room_id, author_id order by seq) as k from ins) s
           join room_members m0 on m0.room_id = s.room_id and m0.user_id = s.author_id
          group by s.room_id, s.author_id
       ) t
@@ -256,10 +267,13 @@ async function sendBatch(app: FastifyInstance, batch: Pending[]): Promise<Array<
     open = true;
     // BEGIN and the per-user advisory locks in one simple-protocol round trip. The keys are uuids
     // (checked in submit) and are locked in key order, so two batches never wait on each other in a
-    // cycle. The check is the next statement, so its snapshot is taken with every lock held.
+    // cycle. The check is the next statement, so its snapshot is taken with every lock held. No lock
+    // is waited for longer than LOCK_TIMEOUT_MS: a lock held elsewhere for that long (a node stopped
+    // mid-transaction) fails this batch, which is then retried one send at a time, so only the sends
+    // that need that lock wait for it and are answered UNAVAILABLE (the client retries, same clientId).
     const users = [...new Set(batch.map((p) => p.userId))];
     await client.query(
-      `begin; select pg_advisory_xact_lock(k) from (select hashtextextended('send:' || u, 0) as k from unnest(array['${users.join("','")}']) as u order by 1) s`,
+      `begin; set local lock_timeout = '${LOCK_TIMEOUT_MS}ms'; select pg_advisory_xact_lock(k) from (select hashtextextended('send:' || u, 0) as k from unnest(array['${users.join("','")}']) as u order by 1) s`,
     );
     const results = await checkAndInsert(app, client, batch);
     const done = await client.query('commit');
