@@ -53,6 +53,7 @@ export class SendBatcher {
     // A full queue is refused at once rather than left to grow into seconds of waiting (and into
     // the clients' ack timeouts): under overload the answer is a quick 429 with a wait to retry after.
     this.limits = { maxBatch: MAX_BATCH, maxInFlight: app.config.MESSAGE_SEND_CONCURRENCY, maxQueued: app.config.MESSAGE_SEND_QUEUE };
+    app.addHook('onClose', async () => this.close());
   }
 
   submit(userId: string, input: SendInput): Promise<SendOutcome> {
@@ -76,16 +77,19 @@ export class SendBatcher {
       if (batch.length === 0) return; // every queued user has a send running; its end pumps again
       this.inFlight++;
       for (const p of batch) this.busyUsers.set(p.userId, (this.busyUsers.get(p.userId) ?? 0) + 1);
-      void this.run(batch).finally(() => {
-        this.inFlight--;
-        for (const p of batch) {
-          const n = (this.busyUsers.get(p.userId) ?? 1) - 1;
-          if (n === 0) this.busyUsers.delete(p.userId);
-          else this.busyUsers.set(p.userId, n);
-        }
-        this.pump();
-      });
+      void this.run(batch);
     }
+  }
+
+  /** The batch's transaction is over: its slot and its users are free again; the next batch starts. */
+  private finish(batch: Pending[]): void {
+    this.inFlight--;
+    for (const p of batch) {
+      const n = (this.busyUsers.get(p.userId) ?? 1) - 1;
+      if (n === 0) this.busyUsers.delete(p.userId);
+      else this.busyUsers.set(p.userId, n);
+    }
+    this.pump();
   }
 
   /** The queued sends that may go now, in arrival order; a user's later sends never overtake an earlier one. */
@@ -107,26 +111,80 @@ export class SendBatcher {
   }
 
   private async run(batch: Pending[]): Promise<void> {
-    let results: Array<SendOutcome | Error>;
+    let results: Array<SendOutcome | Error> | undefined;
+    let failure: unknown;
     try {
-      results = await sendBatch(this.app, batch);
+      results = await this.transact(batch);
     } catch (err) {
-      if (batch.length === 1 || !failedAsBatch(err)) {
-        for (const p of batch) p.reject(err);
-        return;
-      }
+      failure = err;
+    }
+    if (!results && batch.length > 1 && failedAsBatch(failure)) {
       // The batch failed as a whole: each send again on its own, in order, so one cause fails only its send.
       for (const p of batch) {
         try {
-          settle(p, (await sendBatch(this.app, [p]))[0]!);
+          settle(p, (await this.transact([p]))[0]!);
         } catch (e) {
           p.reject(e);
         }
       }
+      this.finish(batch);
       return;
     }
-    batch.forEach((p, i) => settle(p, results[i]!));
+    // The slot is freed before this batch is answered: the next batch's first statement goes out to
+    // PostgreSQL (on a connection kept by this queue, without waiting for the pool) while this
+    // batch's acks and broadcasts run.
+    this.finish(batch);
+    batch.forEach((p, i) => (results ? settle(p, results[i]!) : p.reject(failure)));
   }
+
+  /**
+   * Connections kept by this queue between transactions (at most one per slot), so a batch starts
+   * at once. One that ends or errors while kept is dropped; all go back to the pool when the app closes.
+   */
+  private readonly kept: pg.PoolClient[] = [];
+  private readonly dead = new WeakSet<pg.PoolClient>();
+
+  private async transact(batch: Pending[]): Promise<Array<SendOutcome | Error>> {
+    const client = this.kept.pop() ?? (await this.app.pool.connect());
+    const lease: Lease = { broken: undefined };
+    try {
+      return await sendBatch(this.app, client, batch, lease);
+    } finally {
+      if (lease.broken || this.dead.has(client) || this.closed) {
+        // A client in an unknown state (its rollback failed) or gone: the pool drops it rather than reuse it.
+        client.release(lease.broken ?? (this.dead.has(client) ? new Error('connection ended') : undefined));
+      } else {
+        if (!this.watched.has(client)) {
+          this.watched.add(client);
+          const drop = () => {
+            this.dead.add(client);
+            const i = this.kept.indexOf(client);
+            if (i >= 0) {
+              this.kept.splice(i, 1);
+              client.release(new Error('connection ended'));
+            }
+          };
+          client.once('end', drop);
+          client.once('error', drop);
+        }
+        this.kept.push(client);
+      }
+    }
+  }
+
+  private readonly watched = new WeakSet<pg.PoolClient>();
+  private closed = false;
+
+  /** Gives the kept connections back to the pool (before the pool ends). */
+  close(): void {
+    this.closed = true;
+    for (const client of this.kept.splice(0)) client.release();
+  }
+}
+
+interface Lease {
+  /** Set when the connection is in an unknown state (its rollback failed). */
+  broken: Error | undefined;
 }
 
 /**
@@ -258,11 +316,9 @@ const INSERT_SQL = `
 /** Thrown inside the transaction when a clientId conflict means the batch must be rolled back. */
 class InsertConflict extends Error {}
 
-async function sendBatch(app: FastifyInstance, batch: Pending[]): Promise<Array<SendOutcome | Error>> {
+async function sendBatch(app: FastifyInstance, client: pg.PoolClient, batch: Pending[], lease: Lease): Promise<Array<SendOutcome | Error>> {
   app.metrics.sendBatchSize.observe(batch.length);
-  const client = await app.pool.connect();
   let open = false;
-  let broken: Error | undefined;
   try {
     open = true;
     // BEGIN and the per-user advisory locks in one simple-protocol round trip. The keys are uuids
@@ -289,11 +345,9 @@ async function sendBatch(app: FastifyInstance, batch: Pending[]): Promise<Array<
   } finally {
     if (open) {
       await client.query('rollback').catch((err: Error) => {
-        broken = err;
+        lease.broken = err;
       });
     }
-    // A client whose rollback failed is in an unknown state: the pool drops it rather than reuse it.
-    client.release(broken);
   }
 }
 
