@@ -11,6 +11,7 @@ import { sql } from 'kysely';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { newClientId, newRoom, newUser, type TestUser } from '../helpers/factories.js';
 import { useSockets, type ClientSocket } from '../helpers/sockets.js';
+import { metricSample, pollUntil } from '../helpers/poll.js';
 
 const QUEUE = 12;
 let s: TestServer;
@@ -27,22 +28,12 @@ const emitSend = (socket: ClientSocket, payload: object): Promise<Ack> =>
   new Promise((resolve) => socket.emit('message:send', payload, (ack: Ack) => resolve(ack)));
 
 async function metric(name: string): Promise<number> {
-  const text = (await s.app.inject({ method: 'GET', url: '/metrics' })).body;
-  const m = text.match(new RegExp(`^${name.replace(/[{}"=+.]/g, (c) => `\\${c}`)} (\\S+)$`, 'm'));
-  return m ? Number(m[1]) : 0;
+  return metricSample((await s.app.inject({ method: 'GET', url: '/metrics' })).body, name) ?? 0;
 }
 const bucket = (le: number) => metric(`engawa_message_send_batch_size_bucket{le="${le}"}`);
 
 /** Resolves once `n` sends wait in the node's queue. */
-async function queued(n: number): Promise<void> {
-  const until = Date.now() + 5_000;
-  for (;;) {
-    const now = await metric('engawa_message_send_queued');
-    if (now === n) return;
-    if (Date.now() > until) throw new Error(`expected ${n} queued sends, saw ${now}`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
+const queued = (n: number) => pollUntil(async () => (await metric('engawa_message_send_queued')) === n, { what: `${n} queued sends` });
 
 /** Holds `user`'s send lock from outside: their next send blocks the node's only send slot. */
 async function plug(user: TestUser, roomId: string): Promise<{ first: Promise<any>; pull: () => Promise<void> }> {
@@ -51,7 +42,7 @@ async function plug(user: TestUser, roomId: string): Promise<{ first: Promise<an
   await client.query(`select pg_advisory_lock(hashtextextended('send:' || $1, 0))`, [user.id]);
   const first = s.app.inject({ method: 'POST', url: `/api/rooms/${roomId}/messages`, headers: user.headers, payload: { body: 'plug', clientId: newClientId() } });
   // The plug's own send is in its transaction (waiting for the lock), not in the queue.
-  await waitUntil(
+  await pollUntil(
     async () =>
       (await client.query(`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`)).rows[0].n === 1,
   );
@@ -62,14 +53,6 @@ async function plug(user: TestUser, roomId: string): Promise<{ first: Promise<an
       await client.end();
     },
   };
-}
-
-async function waitUntil(check: () => Promise<boolean>): Promise<void> {
-  const until = Date.now() + 5_000;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in 5 s');
-    await new Promise((r) => setImmediate(r));
-  }
 }
 
 const rowsOf = (roomId: string) =>
@@ -121,7 +104,7 @@ describe('group commit', () => {
     expect(await rowsOf(other.id)).toEqual([]);
     const lastSeq = (await s.db.selectFrom('rooms').select('last_seq').where('id', '=', room.id).executeTakeFirstOrThrow()).last_seq;
     expect(lastSeq).toBe(4);
-    await waitUntil(async () => seenByBob.length >= 4);
+    await pollUntil(async () => seenByBob.length >= 4);
     expect(seenByBob.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
   });
 
@@ -203,7 +186,7 @@ describe('group commit', () => {
     );
     await queued(QUEUE);
     // The four over the bound were refused while the slot was still blocked.
-    await waitUntil(async () => answeredWhilePlugged.length === 4);
+    await pollUntil(async () => answeredWhilePlugged.length === 4);
     const refusedAcks = [...answeredWhilePlugged];
     for (const ack of refusedAcks) {
       expect(ack).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED', details: { retryAfterMs: expect.any(Number) } } });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { newRoom, newUser, newClientId } from '../helpers/factories.js';
 import { connectSocket } from '../helpers/sockets.js';
+import { metricSample, pollUntil } from '../helpers/poll.js';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -16,20 +17,6 @@ async function scrape(server = s, headers: Record<string, string> = {}): Promise
   expect(res.statusCode).toBe(200);
   expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
   return res.body;
-}
-
-/** The value of one sample line, e.g. `engawa_flags_open{priority="urgent"}`. */
-function sample(text: string, name: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
-  return line === undefined ? undefined : Number(line.slice(name.length + 1));
-}
-
-async function pollUntil(check: () => Promise<boolean>, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe('GET /metrics', () => {
@@ -54,14 +41,14 @@ describe('GET /metrics', () => {
   });
 
   it('counts live Socket.IO connections of this node', async () => {
-    const before = sample(await scrape(), 'engawa_socketio_connections')!;
+    const before = metricSample(await scrape(), 'engawa_socketio_connections')!;
     const u = await newUser(s.app);
     const a = await connectSocket(s.url, u.token);
     const b = await connectSocket(s.url, u.token);
-    await pollUntil(async () => sample(await scrape(), 'engawa_socketio_connections') === before + 2);
+    await pollUntil(async () => metricSample(await scrape(), 'engawa_socketio_connections') === before + 2, { timeoutMs: 3_000 });
     a.close();
     b.close();
-    await pollUntil(async () => sample(await scrape(), 'engawa_socketio_connections') === before);
+    await pollUntil(async () => metricSample(await scrape(), 'engawa_socketio_connections') === before, { timeoutMs: 3_000 });
   });
 
   it('counts open flags by priority from the database', async () => {
@@ -80,14 +67,14 @@ describe('GET /metrics', () => {
       ])
       .execute();
     const text = await scrape();
-    expect(sample(text, 'engawa_flags_open{priority="urgent"}')).toBe(1);
-    expect(sample(text, 'engawa_flags_open{priority="normal"}')).toBe(0);
+    expect(metricSample(text, 'engawa_flags_open{priority="urgent"}')).toBe(1);
+    expect(metricSample(text, 'engawa_flags_open{priority="normal"}')).toBe(0);
   });
 
   it('counts messages sent once each: an idempotent retry with the same clientId does not count', async () => {
     const u = await newUser(s.app);
     const room = await newRoom(s.db, { members: [{ id: u.id }] });
-    const before = sample(await scrape(), 'engawa_messages_sent_total')!;
+    const before = metricSample(await scrape(), 'engawa_messages_sent_total')!;
     const socket = await connectSocket(s.url, u.token);
     try {
       const payload = { roomId: room.id, body: 'hello', clientId: newClientId() };
@@ -97,7 +84,7 @@ describe('GET /metrics', () => {
     } finally {
       socket.close();
     }
-    expect(sample(await scrape(), 'engawa_messages_sent_total')).toBe(before + 2);
+    expect(metricSample(await scrape(), 'engawa_messages_sent_total')).toBe(before + 2);
   });
 
   it('is open without METRICS_TOKEN; with it, a scrape needs the bearer token (401 without or wrong)', async () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { newClientId, newRoom, newUser } from '../helpers/factories.js';
 import { connectSocket, waitForEvent, type ClientSocket } from '../helpers/sockets.js';
+import { pollUntil } from '../helpers/poll.js';
 
 /** A private, throwaway redis-server on a free port, so it can be stopped without touching others. */
 async function freePort(): Promise<number> {
@@ -30,13 +31,7 @@ function stop(child: ChildProcess): Promise<void> {
     child.kill('SIGKILL');
   });
 }
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (what: string, check: () => Promise<boolean> | boolean) => pollUntil(check, { what, timeoutMs: 15_000, intervalMs: 100 });
 /** Node A's broadcasts reach node B's socket: a personal frame is re-sent from A until B sees it. */
 async function linked(a: TestServer, probe: ClientSocket, userId: string): Promise<void> {
   let seen = false;
