@@ -46,8 +46,15 @@ export class SendBatcher {
   /** Users with a send in a running transaction: their later sends wait, so a user's sends keep their order. */
   private readonly busyUsers = new Map<string, number>();
   private inFlight = 0;
-
   private readonly limits: { maxBatch: number; maxInFlight: number; maxQueued: number };
+  /**
+   * Connections kept by this queue between transactions (at most one per slot), so a batch starts
+   * at once. One that ends or errors while kept is dropped; all go back to the pool when the app closes.
+   */
+  private readonly kept: pg.PoolClient[] = [];
+  private readonly watched = new WeakSet<pg.PoolClient>();
+  private readonly dead = new WeakSet<pg.PoolClient>();
+  private closed = false;
 
   constructor(private readonly app: FastifyInstance) {
     // A full queue is refused at once rather than left to grow into seconds of waiting (and into
@@ -137,21 +144,19 @@ export class SendBatcher {
     batch.forEach((p, i) => (results ? settle(p, results[i]!) : p.reject(failure)));
   }
 
-  /**
-   * Connections kept by this queue between transactions (at most one per slot), so a batch starts
-   * at once. One that ends or errors while kept is dropped; all go back to the pool when the app closes.
-   */
-  private readonly kept: pg.PoolClient[] = [];
-  private readonly dead = new WeakSet<pg.PoolClient>();
-
   private async transact(batch: Pending[]): Promise<Array<SendOutcome | Error>> {
     const client = this.kept.pop() ?? (await this.app.pool.connect());
     const lease: Lease = { broken: undefined };
     try {
       return await sendBatch(this.app, client, batch, lease);
+    } catch (err) {
+      // Anything but a statement PostgreSQL refused (a lost connection, a timeout) leaves the
+      // connection in doubt: it is not kept.
+      if (!(err instanceof InsertConflict) && typeof (err as { severity?: unknown }).severity !== 'string') lease.broken ??= err as Error;
+      throw err;
     } finally {
       if (lease.broken || this.dead.has(client) || this.closed) {
-        // A client in an unknown state (its rollback failed) or gone: the pool drops it rather than reuse it.
+        // A connection in doubt or gone: the pool drops it rather than reuse it.
         client.release(lease.broken ?? (this.dead.has(client) ? new Error('connection ended') : undefined));
       } else {
         if (!this.watched.has(client)) {
@@ -172,9 +177,6 @@ export class SendBatcher {
     }
   }
 
-  private readonly watched = new WeakSet<pg.PoolClient>();
-  private closed = false;
-
   /** Gives the kept connections back to the pool (before the pool ends). */
   close(): void {
     this.closed = true;
@@ -183,7 +185,7 @@ export class SendBatcher {
 }
 
 interface Lease {
-  /** Set when the connection is in an unknown state (its rollback failed). */
+  /** Set when the connection is in doubt (a failure that was not a refused statement, or a failed rollback). */
   broken: Error | undefined;
 }
 
